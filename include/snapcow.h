@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libsnapcow: read, check and write device-mapper snapshot persistent
+ * exception stores (the COW device of an LVM snapshot).
+ *
+ * Conventions:
+ *  - Functions that can fail return 0 (or a documented positive value) on
+ *    success and a negative errno, or one of the SNAPCOW_ERR_* codes below,
+ *    on failure.  Out-parameters are set only on success.
+ *  - The library never prints and never exits.  Diagnostics (what is wrong,
+ *    in which area, record and byte offset) go to the log function installed
+ *    with snapcow_set_log_fn().
+ *  - Iterators' _next() return 0 with an item, 1 at the end, <0 on error.
+ *  - Chunk numbers are in units of the store's chunk size; sizes in bytes
+ *    unless the name says sectors (512 bytes).
+ */
+#ifndef SNAPCOW_H
+#define SNAPCOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SNAPCOW_MAGIC 0x70416e53U        /* "SnAp" little-endian */
+#define SNAPCOW_DISK_VERSION 1U
+#define SNAPCOW_SECTOR_SIZE 512U
+#define SNAPCOW_RECORD_SIZE 16U          /* one on-disk exception record */
+#define SNAPCOW_NEW_CHUNK_LIMIT (1ULL << 56) /* kernel keeps a run count above */
+
+/* Format errors, beyond the negative errno values. */
+enum snapcow_error {
+	SNAPCOW_ERR_MAGIC = -2001,      /* header magic is not "SnAp" */
+	SNAPCOW_ERR_NEW = -2002,        /* magic is 0: the kernel would initialise a new, empty store */
+	SNAPCOW_ERR_VERSION = -2003,    /* on-disk version is not 1 */
+	SNAPCOW_ERR_CHUNK_SIZE = -2004, /* chunk size the kernel would refuse */
+	SNAPCOW_ERR_TOO_SMALL = -2005,  /* store smaller than header chunk + first area */
+	SNAPCOW_ERR_TABLE = -2006,      /* exception table unreadable (runs off the store) */
+	SNAPCOW_ERR_RECORD = -2007,     /* a record the kernel cannot use (writer input) */
+};
+
+/**
+ * snapcow_strerror:
+ * Returns: a static description of a negative errno or SNAPCOW_ERR_* code.
+ */
+const char *snapcow_strerror(int err);
+
+/**
+ * snapcow_version:
+ * Returns: the library version string, e.g. "0.1".
+ */
+const char *snapcow_version(void);
+
+/* ---- Logging ---------------------------------------------------------- */
+
+/* Priorities are syslog's: LOG_ERR (3), LOG_WARNING (4), LOG_NOTICE (5),
+ * LOG_INFO (6), LOG_DEBUG (7). */
+typedef void (*snapcow_log_fn)(void *data, int priority, const char *msg);
+
+/**
+ * snapcow_set_log_fn:
+ * Install the function that receives every diagnostic (one line, no
+ * newline).  NULL discards them.  Process-wide; not thread safe.
+ */
+void snapcow_set_log_fn(snapcow_log_fn fn, void *data);
+
+/**
+ * snapcow_set_log_priority:
+ * Messages with a priority number above @priority are dropped.
+ * Default: LOG_WARNING.
+ */
+void snapcow_set_log_priority(int priority);
+
+/* ---- Chunk size rules -------------------------------------------------- */
+
+/**
+ * snapcow_chunk_kernel_problem:
+ * Returns: NULL if the kernel accepts a chunk of @sectors sectors (power of
+ * two, at most INT_MAX >> 9), else a static description of the rule broken.
+ */
+const char *snapcow_chunk_kernel_problem(uint64_t sectors);
+
+/**
+ * snapcow_chunk_lvm_problem:
+ * Returns: NULL if LVM accepts a chunk of @sectors sectors (power of two,
+ * 8..1024 sectors), else a static description of the rule broken.
+ */
+const char *snapcow_chunk_lvm_problem(uint64_t sectors);
+
+/* ---- Geometry --------------------------------------------------------- */
+
+/**
+ * snapcow_area_chunk:
+ * Returns: the chunk that holds metadata area @area for a store with
+ * @per_area exceptions per area (header, area 0, per_area data chunks,
+ * area 1, ...).
+ */
+uint64_t snapcow_area_chunk(uint32_t per_area, uint64_t area);
+
+/**
+ * snapcow_chunk_is_metadata:
+ * Returns: 1 if @chunk is the header or a metadata area chunk, else 0.
+ */
+int snapcow_chunk_is_metadata(uint32_t per_area, uint64_t chunk);
+
+/* ---- Stores ----------------------------------------------------------- */
+
+struct snapcow_store;
+
+struct snapcow_header {
+	uint32_t magic;
+	uint32_t valid;
+	uint32_t version;
+	uint32_t chunk_sectors;
+};
+
+enum snapcow_open_flags {
+	SNAPCOW_OPEN_RDWR = 1 << 0,  /* open for writing (default read-only) */
+	SNAPCOW_OPEN_EXCL = 1 << 1,  /* O_EXCL: -EBUSY if a block device is in use */
+	SNAPCOW_OPEN_RAW = 1 << 2,   /* only read the header bytes, do not
+					reject a bad magic/version/chunk size */
+};
+
+/**
+ * snapcow_store_open:
+ * Open the store at @path (regular file or block device) and read and
+ * validate its header: magic, version, chunk size (kernel rules) and that
+ * the store holds at least the header chunk and the first area.
+ * Returns: 0 and *@out, or a negative errno / SNAPCOW_ERR_* code.
+ */
+int snapcow_store_open(const char *path, unsigned int flags,
+		       struct snapcow_store **out);
+
+/**
+ * snapcow_store_open_fd:
+ * As snapcow_store_open() on an open descriptor; @name is used in messages.
+ * The descriptor stays the caller's: snapcow_store_free() does not close it.
+ * Returns: 0 and *@out, or a negative errno / SNAPCOW_ERR_* code.
+ */
+int snapcow_store_open_fd(int fd, const char *name, unsigned int flags,
+			  struct snapcow_store **out);
+
+/** snapcow_store_free: close (if opened by path) and free; NULL is fine. */
+void snapcow_store_free(struct snapcow_store *s);
+
+/** Returns: the header as read (host byte order). */
+const struct snapcow_header *snapcow_store_header(const struct snapcow_store *s);
+/** Returns: the name given at open. */
+const char *snapcow_store_name(const struct snapcow_store *s);
+/** Returns: the descriptor the store reads through. */
+int snapcow_store_fd(const struct snapcow_store *s);
+/** Returns: the store's size in bytes. */
+uint64_t snapcow_store_size(const struct snapcow_store *s);
+/** Returns: the chunk size in bytes. */
+uint32_t snapcow_store_chunk_bytes(const struct snapcow_store *s);
+/** Returns: whole chunks in the store. */
+uint64_t snapcow_store_chunks(const struct snapcow_store *s);
+/** Returns: exceptions per metadata area (chunk bytes / 16). */
+uint32_t snapcow_store_per_area(const struct snapcow_store *s);
+
+/**
+ * snapcow_store_read_chunk:
+ * Read chunk @chunk of the store into @buf (chunk bytes long).
+ * Returns: 0, -EIO on a short read, or a negative errno.
+ */
+int snapcow_store_read_chunk(struct snapcow_store *s, uint64_t chunk, void *buf);
+
+/* ---- Walking the exception table ------------------------------------- */
+
+struct snapcow_exception {
+	uint64_t old_chunk; /* chunk on the origin */
+	uint64_t new_chunk; /* chunk on the COW store holding its data */
+};
+
+struct snapcow_iter;
+
+/**
+ * snapcow_iter_new:
+ * Walk the exception table the way the kernel does when it loads the store:
+ * area by area, stopping at the first record whose new_chunk is 0; the next
+ * area is read only when the current one is full.  Memory: one chunk.
+ * The header's valid flag is not consulted (an invalid store's table is
+ * still walked).
+ * Returns: 0 and *@out, or a negative errno.
+ */
+int snapcow_iter_new(struct snapcow_store *s, struct snapcow_iter **out);
+
+/**
+ * snapcow_iter_next:
+ * Returns: 0 and *@e, 1 at the end of the table, or a negative errno /
+ * SNAPCOW_ERR_TABLE (a full area is the last chunk of the store: the table
+ * has no terminator; logged with the area and byte offset).
+ */
+int snapcow_iter_next(struct snapcow_iter *it, struct snapcow_exception *e);
+
+/** Returns: the area of the record last returned. */
+uint64_t snapcow_iter_area(const struct snapcow_iter *it);
+/** Returns: the index within its area of the record last returned. */
+uint32_t snapcow_iter_index(const struct snapcow_iter *it);
+/** Returns: the byte offset in the store of the record last returned. */
+uint64_t snapcow_iter_offset(const struct snapcow_iter *it);
+/** snapcow_iter_free: NULL is fine. */
+void snapcow_iter_free(struct snapcow_iter *it);
+
+/* ---- Figures the kernel would compute --------------------------------- */
+
+struct snapcow_stats {
+	uint64_t exceptions;        /* records loaded */
+	uint64_t areas;             /* metadata areas in use (kernel: current_area + 1) */
+	uint64_t next_free;         /* first free chunk, as the kernel computes it */
+	uint64_t total_sectors;     /* store size in sectors */
+	uint64_t allocated_sectors; /* status line: next_free * chunk */
+	uint64_t metadata_sectors;  /* status line: (areas + 1) * chunk */
+	int full;                   /* no room for one more exception at next_free */
+	int last_area_full;         /* the table ends with a zeroed area after a full one */
+};
+
+/**
+ * snapcow_store_scan:
+ * Walk the whole table (streaming) and compute what the kernel's status
+ * line would show for this store were it loaded valid.
+ * Returns: 0, or an error from snapcow_iter_next().
+ */
+int snapcow_store_scan(struct snapcow_store *s, struct snapcow_stats *st);
+
+struct snapcow_uncommitted {
+	uint64_t chunks;        /* non-zero data chunks at or past next_free */
+	uint64_t first;         /* first such chunk (0 if none) */
+	uint64_t last;          /* last such chunk (0 if none) */
+	int reaches_end;        /* the last data chunk of the store is non-zero */
+};
+
+/**
+ * snapcow_store_scan_uncommitted:
+ * Look at the data chunks from @next_free to the end of the store for
+ * non-zero bytes: data the kernel wrote but never committed to the table
+ * (or stale data on a reused device).  Holes of a sparse file are skipped
+ * without reading.
+ * Returns: 0 and *@u, or a negative errno.
+ */
+int snapcow_store_scan_uncommitted(struct snapcow_store *s, uint64_t next_free,
+				   struct snapcow_uncommitted *u);
+
+/* ---- Lookup map ------------------------------------------------------- */
+
+struct snapcow_map;
+
+/**
+ * snapcow_map_new:
+ * Build a lookup map old_chunk -> new_chunk from the table (16 bytes per
+ * exception, sorted).  When an old_chunk appears twice, the later record
+ * wins; the number of such duplicates is snapcow_map_duplicates().
+ * Returns: 0 and *@out, -ENOMEM, or an error from snapcow_iter_next().
+ */
+int snapcow_map_new(struct snapcow_store *s, struct snapcow_map **out);
+
+/**
+ * snapcow_map_lookup:
+ * Returns: 1 and *@new_chunk if @old_chunk is remapped, else 0.
+ */
+int snapcow_map_lookup(const struct snapcow_map *m, uint64_t old_chunk,
+		       uint64_t *new_chunk);
+
+/**
+ * snapcow_map_next:
+ * Find the first remapped old chunk >= @from.
+ * Returns: 1 with *@e set, or 0 if there is none.
+ */
+int snapcow_map_next(const struct snapcow_map *m, uint64_t from,
+		     struct snapcow_exception *e);
+
+/** Returns: distinct old chunks in the map. */
+uint64_t snapcow_map_count(const struct snapcow_map *m);
+/** Returns: records dropped because a later record had the same old_chunk. */
+uint64_t snapcow_map_duplicates(const struct snapcow_map *m);
+/** snapcow_map_free: NULL is fine. */
+void snapcow_map_free(struct snapcow_map *m);
+
+/* ---- The snapshot view ------------------------------------------------ */
+
+struct snapcow_view;
+
+enum snapcow_source {
+	SNAPCOW_SRC_ORIGIN = 0, /* bytes come from the origin at the same offset */
+	SNAPCOW_SRC_COW = 1,    /* bytes come from the store at source_offset */
+	SNAPCOW_SRC_ZERO = 2,   /* zero origin (or past the origin's end) */
+};
+
+struct snapcow_extent {
+	uint64_t offset;        /* in the view */
+	uint64_t length;
+	enum snapcow_source source;
+	uint64_t source_offset; /* in the origin or the store */
+};
+
+/**
+ * snapcow_view_new:
+ * The snapshot device as the kernel would show it: remapped chunks from the
+ * store, everything else from the origin (@origin_fd) or zeros
+ * (@origin_fd < 0, the zero target of a --virtualsize volume).  @size is
+ * the view's size in bytes (the origin's size).  The view takes ownership
+ * of @map (built with snapcow_map_new() from the same store).
+ * Returns: 0 and *@out, or -EINVAL.
+ */
+int snapcow_view_new(struct snapcow_store *s, struct snapcow_map *map,
+		     int origin_fd, uint64_t size, struct snapcow_view **out);
+
+/**
+ * snapcow_view_extent:
+ * Describe the longest run starting at @offset that comes from one source
+ * contiguously.
+ * Returns: 0 and *@ext, 1 if @offset is at or past the end, or -EINVAL.
+ */
+int snapcow_view_extent(const struct snapcow_view *v, uint64_t offset,
+			struct snapcow_extent *ext);
+
+/**
+ * snapcow_view_pread:
+ * Read @len bytes of the view at @offset.
+ * Returns: bytes read (short only at the end of the view), or a negative
+ * errno (-EIO when the origin or store ends early).
+ */
+ssize_t snapcow_view_pread(struct snapcow_view *v, void *buf, size_t len,
+			   uint64_t offset);
+
+/** Returns: the view's size in bytes. */
+uint64_t snapcow_view_size(const struct snapcow_view *v);
+/** Returns: the view's map. */
+const struct snapcow_map *snapcow_view_map(const struct snapcow_view *v);
+/** snapcow_view_free: frees the map too; the store and origin stay open. */
+void snapcow_view_free(struct snapcow_view *v);
+
+/* ---- Writing a new store ---------------------------------------------- */
+
+struct snapcow_writer;
+
+/**
+ * snapcow_writer_new:
+ * Start writing a new store on @fd (opened for writing), laid out as the
+ * kernel lays it out: header chunk, areas at their fixed chunks, each area
+ * zero-padded, and a zeroed area after a table that fills its last area.
+ * Data chunks are not touched.  @store_bytes is the store's size (a regular
+ * file is extended to it; a device must be at least that large).
+ * Returns: 0 and *@out, -EINVAL (chunk size, size too small), or -errno.
+ */
+int snapcow_writer_new(int fd, const char *name, uint32_t chunk_sectors,
+		       uint64_t store_bytes, struct snapcow_writer **out);
+
+/**
+ * snapcow_writer_add:
+ * Append one exception, in table order.  new_chunk must be inside the
+ * store, not the header or an area chunk, below 2^56; it need not increase.
+ * Returns: 0, SNAPCOW_ERR_RECORD (logged), or -errno from a write.
+ */
+int snapcow_writer_add(struct snapcow_writer *w, const struct snapcow_exception *e);
+
+/**
+ * snapcow_writer_finish:
+ * Write the last area, the terminating zeroed area when needed and, last,
+ * the header with @valid; then fsync.
+ * Returns: 0 or a negative errno.
+ */
+int snapcow_writer_finish(struct snapcow_writer *w, uint32_t valid);
+
+/** snapcow_writer_free: abandons an unfinished store; NULL is fine. */
+void snapcow_writer_free(struct snapcow_writer *w);
+
+/* ---- Consistency check ------------------------------------------------ */
+
+struct snapcow_problem {
+	int severity;        /* LOG_ERR: an error; LOG_WARNING: a warning */
+	const char *code;    /* stable short name, e.g. "new-chunk-past-end" */
+	int64_t area;        /* metadata area, -1 when not about a record */
+	int64_t index;       /* record within the area, -1 when not about one */
+	uint64_t offset;     /* byte offset in the store the problem is at */
+	const char *message; /* one line, no newline */
+};
+
+typedef void (*snapcow_problem_fn)(void *data, const struct snapcow_problem *p);
+
+struct snapcow_check_options {
+	uint64_t origin_bytes; /* origin size: bounds old_chunk; 0 if unknown */
+	int skip_data_scan;    /* do not look for data past next_free */
+};
+
+struct snapcow_check_result {
+	uint64_t errors;
+	uint64_t warnings;
+	int table_complete;    /* the walk reached the end of the table */
+	struct snapcow_stats stats;
+	struct snapcow_uncommitted uncommitted;
+	uint64_t memory_bytes; /* peak memory the check's bitmaps used */
+};
+
+/**
+ * snapcow_store_check:
+ * Check everything the kernel relies on but never verifies: every new_chunk
+ * inside the store, not the header or an area chunk, below 2^56 and used
+ * once; every old_chunk mapped once (and inside the origin when
+ * @opt->origin_bytes is set); a terminated table; no records after the
+ * terminator; and (a warning) non-zero data past next_free.  Each problem
+ * goes to @fn.  Memory: a bitmap of the store's chunks plus a paged bitmap
+ * of the old chunks in use (at most 64 MiB of pages; beyond that, 16 bytes
+ * per further exception).
+ * Returns: 0 when the check ran (problems are counted in *@res), or a
+ * negative errno when the store could not be read.
+ */
+int snapcow_store_check(struct snapcow_store *s, const struct snapcow_check_options *opt,
+			snapcow_problem_fn fn, void *data, struct snapcow_check_result *res);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SNAPCOW_H */

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef SNAPCOW_INTERNAL_H
+#define SNAPCOW_INTERNAL_H
+
+#include <assert.h>
+#include <endian.h>
+#include <stdint.h>
+#include <syslog.h>
+
+#include "snapcow.h"
+
+#define SNAPCOW_EXPORT __attribute__((visibility("default")))
+#define SNAPCOW_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* On-disk structures: little-endian, fixed width. */
+struct snapcow_disk_header {
+	uint32_t magic;
+	uint32_t valid;
+	uint32_t version;
+	uint32_t chunk_size;
+} __attribute__((packed));
+static_assert(sizeof(struct snapcow_disk_header) == 16, "disk header is 16 bytes");
+
+struct snapcow_disk_exception {
+	uint64_t old_chunk;
+	uint64_t new_chunk;
+} __attribute__((packed));
+static_assert(sizeof(struct snapcow_disk_exception) == SNAPCOW_RECORD_SIZE,
+	      "disk exception is 16 bytes");
+
+/* Kernel limit on the chunk size: INT_MAX >> SECTOR_SHIFT sectors. */
+#define SNAPCOW_KERNEL_MAX_CHUNK_SECTORS (0x7fffffffU >> 9)
+#define SNAPCOW_LVM_MIN_CHUNK_SECTORS 8U
+#define SNAPCOW_LVM_MAX_CHUNK_SECTORS 1024U
+
+struct snapcow_store {
+	int fd;
+	int own_fd;
+	int is_blockdev;
+	char *name;
+	unsigned int flags;
+	uint64_t size;
+	struct snapcow_header hdr;
+	uint32_t chunk_bytes;
+	uint32_t per_area;
+};
+
+void snapcow_log(int priority, const char *fmt, ...) SNAPCOW_PRINTF(2, 3);
+#define log_err(...) snapcow_log(LOG_ERR, __VA_ARGS__)
+#define log_warn(...) snapcow_log(LOG_WARNING, __VA_ARGS__)
+#define log_info(...) snapcow_log(LOG_INFO, __VA_ARGS__)
+#define log_dbg(...) snapcow_log(LOG_DEBUG, __VA_ARGS__)
+
+/* pread/pwrite the whole range; return 0, -EIO on a short transfer, -errno. */
+int snapcow_pread_full(int fd, void *buf, size_t len, uint64_t off);
+int snapcow_pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
+/* Size of a regular file or block device behind @fd. */
+int snapcow_fd_size(int fd, uint64_t *size, int *is_blockdev);
+int snapcow_is_zero(const void *buf, size_t len);
+
+#endif

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "snapcow-internal.h"
+
+struct snapcow_view {
+	struct snapcow_store *s;
+	struct snapcow_map *map;
+	int origin_fd;
+	uint64_t size;
+};
+
+SNAPCOW_EXPORT int snapcow_view_new(struct snapcow_store *s, struct snapcow_map *map,
+				    int origin_fd, uint64_t size, struct snapcow_view **out)
+{
+	struct snapcow_view *v;
+
+	if (!s || !map || !out || !s->chunk_bytes)
+		return -EINVAL;
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v->s = s;
+	v->map = map;
+	v->origin_fd = origin_fd;
+	v->size = size;
+	*out = v;
+	return 0;
+}
+
+SNAPCOW_EXPORT void snapcow_view_free(struct snapcow_view *v)
+{
+	if (!v)
+		return;
+	snapcow_map_free(v->map);
+	free(v);
+}
+
+SNAPCOW_EXPORT uint64_t snapcow_view_size(const struct snapcow_view *v)
+{
+	return v->size;
+}
+
+SNAPCOW_EXPORT const struct snapcow_map *snapcow_view_map(const struct snapcow_view *v)
+{
+	return v->map;
+}
+
+SNAPCOW_EXPORT int snapcow_view_extent(const struct snapcow_view *v, uint64_t offset,
+				       struct snapcow_extent *ext)
+{
+	const uint64_t cb = v->s->chunk_bytes;
+	uint64_t chunk = offset / cb, end;
+	struct snapcow_exception e, n;
+
+	if (!ext)
+		return -EINVAL;
+	if (offset >= v->size)
+		return 1;
+	ext->offset = offset;
+	if (snapcow_map_next(v->map, chunk, &e) && e.old_chunk == chunk) {
+		/* Extend over chunks that are consecutive on both sides. */
+		uint64_t run = 1;
+		while (snapcow_map_next(v->map, chunk + run, &n) && n.old_chunk == chunk + run &&
+		       n.new_chunk == e.new_chunk + run)
+			run++;
+		end = (chunk + run) * cb;
+		ext->source = SNAPCOW_SRC_COW;
+		ext->source_offset = e.new_chunk * cb + (offset - chunk * cb);
+	} else {
+		end = snapcow_map_next(v->map, chunk, &e) ? e.old_chunk * cb : v->size;
+		ext->source = v->origin_fd < 0 ? SNAPCOW_SRC_ZERO : SNAPCOW_SRC_ORIGIN;
+		ext->source_offset = offset;
+	}
+	if (end > v->size || end < offset)
+		end = v->size;
+	ext->length = end - offset;
+	return 0;
+}
+
+SNAPCOW_EXPORT ssize_t snapcow_view_pread(struct snapcow_view *v, void *buf, size_t len,
+					  uint64_t offset)
+{
+	struct snapcow_extent ext;
+	char *p = buf;
+	size_t done = 0;
+	int r;
+
+	if (offset >= v->size)
+		return 0;
+	if (len > v->size - offset)
+		len = (size_t)(v->size - offset);
+	while (done < len) {
+		size_t n;
+
+		r = snapcow_view_extent(v, offset + done, &ext);
+		if (r != 0)
+			return r < 0 ? r : -EIO;
+		n = ext.length < len - done ? (size_t)ext.length : len - done;
+		switch (ext.source) {
+		case SNAPCOW_SRC_ZERO:
+			memset(p + done, 0, n);
+			r = 0;
+			break;
+		case SNAPCOW_SRC_ORIGIN:
+			r = snapcow_pread_full(v->origin_fd, p + done, n, ext.source_offset);
+			if (r < 0)
+				log_err("origin: cannot read %zu bytes at byte offset %llu: %s", n,
+					(unsigned long long)ext.source_offset, snapcow_strerror(r));
+			break;
+		default:
+			r = snapcow_pread_full(v->s->fd, p + done, n, ext.source_offset);
+			if (r < 0)
+				log_err("%s: cannot read %zu bytes at byte offset %llu: %s",
+					v->s->name, n, (unsigned long long)ext.source_offset,
+					snapcow_strerror(r));
+			break;
+		}
+		if (r < 0)
+			return r;
+		done += n;
+	}
+	return (ssize_t)done;
+}

@@ -1,0 +1,199 @@
+/*
+ * sr-vmtool: tiny helper that runs inside the test VM (static, no libc extras).
+ *
+ *   sr-vmtool stamp DEV OFFSET LENGTH [TAG [STEP [BLK]]]
+ *	Every STEP bytes from OFFSET to OFFSET+LENGTH, write BLK bytes of
+ *	stamped 4 KiB blocks (default STEP = BLK = LENGTH, i.e. all of it).
+ *   sr-vmtool scatter DEV CHUNK_BYTES FIRST_CHUNK NCHUNKS COUNT SEED [TAG]
+ *	Write one stamped 4 KiB block at the start of COUNT distinct chunks
+ *	chosen from [FIRST_CHUNK, FIRST_CHUNK+NCHUNKS), in a pseudo-random
+ *	order fixed by SEED (so the COW table is written out of order).
+ *
+ * A stamped block is 64 lines of 64 bytes naming the tag and the block's
+ * byte offset: compressible, never zero, and any misplaced block changes
+ * the checksum of the device.  I/O is O_DIRECT (where the file system allows
+ * it), files are created if missing, and every run ends with fsync.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define BLK 4096u
+#define BATCH (1u << 20)
+
+static void die(const char *what, const char *arg)
+{
+	fprintf(stderr, "sr-vmtool: %s %s: %s\n", what, arg ? arg : "",
+		strerror(errno));
+	exit(1);
+}
+
+static unsigned long long num(const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s)
+		goto bad;
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	}
+	if (*end == '\0')
+		return v;
+bad:
+	fprintf(stderr, "sr-vmtool: bad number '%s'\n", s);
+	exit(2);
+}
+
+static void stamp(char *b, unsigned long long off, const char *tag)
+{
+	char line[80];
+	int i;
+
+	for (i = 0; i < 64; i++) {
+		snprintf(line, sizeof(line),
+			 "snaprescue %-8.8s off=0x%012llx line=%02d ................",
+			 tag, off, i);
+		memcpy(b + i * 64, line, 63);
+		b[i * 64 + 63] = '\n';
+	}
+}
+
+static void pwrite_all(int fd, const char *buf, size_t len, off_t off,
+		       const char *dev)
+{
+	while (len) {
+		ssize_t n = pwrite(fd, buf, len, off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			die("write", dev);
+		}
+		buf += n;
+		len -= (size_t)n;
+		off += n;
+	}
+}
+
+static int open_dev(const char *dev)
+{
+	int fd = open(dev, O_WRONLY | O_CREAT | O_DIRECT, 0644);
+
+	if (fd < 0 && errno == EINVAL)	/* tmpfs/ramfs: no O_DIRECT */
+		fd = open(dev, O_WRONLY | O_CREAT, 0644);
+	if (fd < 0)
+		die("cannot open", dev);
+	return fd;
+}
+
+static int cmd_stamp(int argc, char **argv)
+{
+	const char *dev = argv[0], *tag = argc > 3 ? argv[3] : "v1";
+	unsigned long long off = num(argv[1]), len = num(argv[2]);
+	unsigned long long step = argc > 4 ? num(argv[4]) : len;
+	unsigned long long blk = argc > 5 ? num(argv[5]) : step;
+	unsigned long long p, q, n;
+	char *buf;
+	int fd;
+
+	if (off % BLK || len % BLK || step % BLK || blk % BLK || !step ||
+	    blk > step) {
+		fprintf(stderr, "sr-vmtool: stamp: sizes must be 4 KiB multiples\n");
+		return 2;
+	}
+	if (posix_memalign((void **)&buf, BLK, BATCH))
+		die("memory", NULL);
+	fd = open_dev(dev);
+	for (p = off; p < off + len; p += step) {
+		for (q = p; q < p + blk && q < off + len; q += n) {
+			unsigned long long i;
+
+			n = p + blk - q;
+			if (n > off + len - q)
+				n = off + len - q;
+			if (n > BATCH)
+				n = BATCH;
+			for (i = 0; i < n; i += BLK)
+				stamp(buf + i, q + i, tag);
+			pwrite_all(fd, buf, n, (off_t)q, dev);
+		}
+	}
+	if (fsync(fd))
+		die("fsync", dev);
+	close(fd);
+	return 0;
+}
+
+static uint64_t rng;
+
+static uint64_t next_rand(void)
+{
+	/* xorshift64* */
+	rng ^= rng >> 12;
+	rng ^= rng << 25;
+	rng ^= rng >> 27;
+	return rng * 2685821657736338717ULL;
+}
+
+static int cmd_scatter(int argc, char **argv)
+{
+	const char *dev = argv[0], *tag = argc > 6 ? argv[6] : "v2";
+	unsigned long long chunk = num(argv[1]), first = num(argv[2]);
+	unsigned long long nchunks = num(argv[3]), count = num(argv[4]);
+	unsigned long long i;
+	uint32_t *perm;
+	char *buf;
+	int fd;
+
+	rng = num(argv[5]) * 0x9e3779b97f4a7c15ULL + 1;
+	if (chunk % BLK || !chunk || count > nchunks || nchunks > UINT32_MAX) {
+		fprintf(stderr, "sr-vmtool: scatter: bad arguments\n");
+		return 2;
+	}
+	perm = malloc(nchunks * sizeof(*perm));
+	if (!perm || posix_memalign((void **)&buf, BLK, BLK))
+		die("memory", NULL);
+	for (i = 0; i < nchunks; i++)
+		perm[i] = (uint32_t)i;
+	for (i = 0; i < count; i++) {	/* partial Fisher-Yates */
+		unsigned long long j = i + next_rand() % (nchunks - i);
+		uint32_t t = perm[i];
+
+		perm[i] = perm[j];
+		perm[j] = t;
+	}
+	fd = open_dev(dev);
+	for (i = 0; i < count; i++) {
+		unsigned long long off = (first + perm[i]) * chunk;
+
+		stamp(buf, off, tag);
+		pwrite_all(fd, buf, BLK, (off_t)off, dev);
+	}
+	if (fsync(fd))
+		die("fsync", dev);
+	close(fd);
+	free(perm);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 5 && !strcmp(argv[1], "stamp"))
+		return cmd_stamp(argc - 2, argv + 2);
+	if (argc >= 8 && !strcmp(argv[1], "scatter"))
+		return cmd_scatter(argc - 2, argv + 2);
+	fprintf(stderr,
+		"usage: sr-vmtool stamp DEV OFFSET LENGTH [TAG [STEP [BLK]]]\n"
+		"       sr-vmtool scatter DEV CHUNK FIRST NCHUNKS COUNT SEED [TAG]\n");
+	return 2;
+}

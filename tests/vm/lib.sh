@@ -1,0 +1,89 @@
+# tests/vm/lib.sh: helpers for guest scenarios (busybox sh).  Source with ". /lib.sh".
+# Checks print TAP-like lines "ok N - what" / "not ok N - what"; the host fails the
+# scenario on any "not ok" line.  End a scenario with "sr_done".
+[ -f /etc/sr-env ] && . /etc/sr-env
+export LVM_SUPPRESS_FD_WARNINGS=1
+SR_N=0
+SR_FAILS=0
+R=/results
+
+ok() { SR_N=$((SR_N + 1)); echo "ok $SR_N - $*"; }
+not_ok() { SR_N=$((SR_N + 1)); SR_FAILS=$((SR_FAILS + 1)); echo "not ok $SR_N - $*"; }
+
+# check DESC CMD...: ok if CMD exits 0
+check() {
+	_d=$1; shift
+	if "$@" </dev/null; then ok "$_d"; else not_ok "$_d (exit $?: $*)"; fi
+}
+# check_eq DESC GOT EXPECTED
+check_eq() {
+	if [ "$2" = "$3" ]; then ok "$1 ($2)"; else not_ok "$1: got '$2', expected '$3'"; fi
+}
+# check_ge DESC GOT MIN (integers)
+check_ge() {
+	if [ "$2" -ge "$3" ] 2>/dev/null; then ok "$1 ($2 >= $3)"; else not_ok "$1: got '$2', expected >= $3"; fi
+}
+
+# fatal MSG: record a failure and end the scenario now
+fatal() { not_ok "$*"; sr_done; }
+
+# run CMD...: show the command, run it with stdin /dev/null
+run() { echo "+ $*"; "$@" </dev/null; }
+# must CMD...: run, and end the scenario if it fails
+must() { run "$@" || fatal "command failed (exit $?): $*"; }
+
+sr_done() {
+	echo "# $SR_N checks, $SR_FAILS failed"
+	[ "$SR_FAILS" = 0 ] && exit 0
+	exit 1
+}
+
+drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; }
+
+# dev_md5 DEV: md5 of a whole device, read with O_DIRECT after dropping caches
+dev_md5() {
+	drop_caches
+	dd if="$1" bs=1M iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1
+}
+# dev_size DEV: size in bytes
+dev_size() { blockdev --getsize64 "$1"; }
+
+# dump DEV FILE: copy a device (O_DIRECT, caches dropped) to /results/FILE
+dump() {
+	drop_caches
+	dd if="$1" of="$R/$2" bs=1M iflag=direct 2>/dev/null || fatal "dump of $1 failed"
+}
+# dump_to_disk DEV DISKNAME: copy a device onto a scenario disk (big dumps: the
+# host gets the disk image, which stays sparse thanks to detect-zeroes=unmap)
+dump_to_disk() {
+	drop_caches
+	dd if="$1" of="/dev/disk/$2" bs=1M iflag=direct oflag=direct 2>/dev/null || fatal "dump of $1 to $2 failed"
+}
+
+# snap_status VG-LV: "allocated total metadata" of a snapshot target, or its word
+snap_status() { dmsetup status "$1" | awk '{ if ($3 == "snapshot" || $3 == "snapshot-merge") { sub("/", " ", $4); print $4, $5 } else print "?" }'; }
+
+# save NAME CMD...: run CMD, keep its stdout+stderr in /results/NAME and on the console
+save() {
+	_f=$1; shift
+	echo "+ $* > $_f"
+	"$@" </dev/null >"$R/$_f" 2>&1
+	_rc=$?
+	cat "$R/$_f"
+	return $_rc
+}
+
+# need_tool NAME: our tools are needed by this check; say so clearly if missing
+need_tool() {
+	command -v "$1" >/dev/null 2>&1 && return 0
+	not_ok "$1 is not in build/bin (build the tools first)"
+	return 1
+}
+
+# abrupt_poweroff: save results, print the marker, power off without any sync
+abrupt_poweroff() {
+	sr-save-results
+	echo "SNAPRESCUE-VM-EXIT: $SR_FAILS (abrupt power-off)"
+	echo o >/proc/sysrq-trigger
+	sleep 30
+}
