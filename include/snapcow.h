@@ -411,6 +411,152 @@ struct snapcow_check_result {
 int snapcow_store_check(struct snapcow_store *s, const struct snapcow_check_options *opt,
 			snapcow_problem_fn fn, void *data, struct snapcow_check_result *res);
 
+/* ==== Safe header rewrite and undo files (src/lib/rewrite.c) ============
+ *
+ * An undo file holds a byte range of a store saved before an in-place
+ * write, so that the write can be reverted byte for byte.  Layout (all
+ * integers little-endian), a 256-byte header followed by the saved bytes:
+ *
+ *   0   8  magic "SNAPUNDO"           8   4  version (1)
+ *   12  4  header bytes (256)        16   4  kind: 1 regular file, 2 block device
+ *   20  4  reserved (0)              24   8  st_dev of a regular file (else 0)
+ *   32  8  st_ino of a regular file  40   8  device number of a block device
+ *   48  8  store size in bytes       56   8  offset of the saved range
+ *   64  4  length of the saved range 68   4  length of the changed range
+ *   72  8  offset of the changed range (inside the saved range)
+ *   80  8  creation time (seconds since the epoch)
+ *   88  8  the bytes written there (zero padded)
+ *   96 128 device-mapper UUID of the store, NUL padded ("" if none)
+ *  224 24  name of the program that wrote it, NUL padded
+ *  248  4  CRC-32 of the saved bytes   252  4  CRC-32 of header bytes 0..251
+ *
+ * A block device is identified by its device number or, for device-mapper
+ * devices (whose minor numbers change across activations), by its dm UUID;
+ * a UUID that starts with SNAPCOW_TEMP_UUID_PREFIX is a temporary device
+ * standing for the device with the rest of that UUID.
+ */
+
+#define SNAPCOW_UNDO_MAGIC "SNAPUNDO"
+#define SNAPCOW_UNDO_VERSION 1U
+#define SNAPCOW_UNDO_HEADER_SIZE 256U
+#define SNAPCOW_TEMP_UUID_PREFIX "SNAPRESCUE-"
+
+/* Errors of the rewrite functions, beyond those of enum snapcow_error. */
+#define SNAPCOW_ERR_UNDO_FORMAT (-2101)   /* not an undo file, or an unknown version */
+#define SNAPCOW_ERR_UNDO_CHECKSUM (-2102) /* undo file damaged (CRC mismatch) */
+#define SNAPCOW_ERR_UNDO_IDENTITY (-2103) /* undo file was made for another store */
+#define SNAPCOW_ERR_UNDO_CONTENT (-2104)  /* store differs from the undo file beyond the changed bytes */
+#define SNAPCOW_ERR_VERIFY (-2105)        /* read back after the write differs */
+
+enum snapcow_identity_kind {
+	SNAPCOW_IDENT_FILE = 1,
+	SNAPCOW_IDENT_BLOCK = 2,
+};
+
+struct snapcow_identity {
+	uint32_t kind;     /* enum snapcow_identity_kind */
+	uint64_t dev;      /* regular file: st_dev */
+	uint64_t ino;      /* regular file: st_ino */
+	uint64_t rdev;     /* block device: device number */
+	uint64_t size;     /* bytes */
+	char dm_uuid[129]; /* block device: device-mapper UUID, "" if none */
+};
+
+/**
+ * snapcow_identity_get:
+ * Describe the file or block device open on @fd (the dm UUID comes from
+ * /sys/dev/block/MAJ:MIN/dm/uuid).
+ * Returns: 0 and *@id, -EINVAL if @fd is neither, or a negative errno.
+ */
+int snapcow_identity_get(int fd, struct snapcow_identity *id);
+
+/**
+ * snapcow_identity_match:
+ * Returns: 1 if @cur is the store @saved describes (same kind and size;
+ * same st_dev/st_ino, or same device number or dm UUID), else 0.
+ */
+int snapcow_identity_match(const struct snapcow_identity *saved,
+			   const struct snapcow_identity *cur);
+
+/* Points of a rewrite at which the step callback is called (a crash at
+ * each of them leaves the old or the new header on the store). */
+enum snapcow_rewrite_step {
+	SNAPCOW_STEP_BEFORE_UNDO = 1,  /* nothing written yet */
+	SNAPCOW_STEP_AFTER_UNDO = 2,   /* undo file written and synced; store untouched */
+	SNAPCOW_STEP_AFTER_WRITE = 3,  /* store written and synced; not yet read back */
+};
+
+typedef void (*snapcow_step_fn)(void *data, enum snapcow_rewrite_step step);
+
+struct snapcow_rewrite_options {
+	const char *undo_path; /* created with O_EXCL; required */
+	const char *program;   /* recorded in the undo file; may be NULL */
+	snapcow_step_fn step_fn; /* may be NULL */
+	void *step_data;
+};
+
+/**
+ * snapcow_store_set_valid:
+ * Set the header's valid field of @s (opened with SNAPCOW_OPEN_RDWR) to
+ * @valid: save the whole header chunk to @opt->undo_path, fsync it and its
+ * directory, write the 4 bytes at offset 4, fsync the store, drop its cached
+ * pages and read the header chunk back to verify it.
+ * Returns: 0 when written and verified, 1 when the field already holds
+ * @valid (nothing written, no undo file), -EEXIST if the undo file exists,
+ * SNAPCOW_ERR_VERIFY, or a negative errno.
+ */
+int snapcow_store_set_valid(struct snapcow_store *s, uint32_t valid,
+			    const struct snapcow_rewrite_options *opt);
+
+struct snapcow_undo;
+
+/**
+ * snapcow_undo_open:
+ * Read the undo file at @path and check its magic, version and CRCs.
+ * Returns: 0 and *@out, SNAPCOW_ERR_UNDO_FORMAT, SNAPCOW_ERR_UNDO_CHECKSUM,
+ * -ENOMEM or a negative errno.
+ */
+int snapcow_undo_open(const char *path, struct snapcow_undo **out);
+
+/** Returns: the identity of the store the undo file was made for. */
+const struct snapcow_identity *snapcow_undo_identity(const struct snapcow_undo *u);
+/** Returns: the offset of the saved range in the store. */
+uint64_t snapcow_undo_offset(const struct snapcow_undo *u);
+/** Returns: the length of the saved range. */
+uint32_t snapcow_undo_length(const struct snapcow_undo *u);
+/** Returns: the offset of the changed bytes in the store. */
+uint64_t snapcow_undo_changed_offset(const struct snapcow_undo *u);
+/** Returns: the number of changed bytes. */
+uint32_t snapcow_undo_changed_length(const struct snapcow_undo *u);
+/** Returns: the saved bytes (snapcow_undo_length() of them). */
+const unsigned char *snapcow_undo_data(const struct snapcow_undo *u);
+/** Returns: the bytes the writer put in the changed range. */
+const unsigned char *snapcow_undo_new_bytes(const struct snapcow_undo *u);
+
+enum snapcow_undo_flags {
+	SNAPCOW_UNDO_ANY_IDENTITY = 1 << 0, /* apply even to a store of another identity */
+	SNAPCOW_UNDO_DRY_RUN = 1 << 1,      /* check everything, write nothing */
+};
+
+/**
+ * snapcow_undo_apply:
+ * Restore the saved bytes on the store open (read-write) on @fd: refuse
+ * another store's identity (unless SNAPCOW_UNDO_ANY_IDENTITY) and a store
+ * whose saved range differs from the undo file anywhere but in the changed
+ * range; write the changed range back, fsync, drop cached pages, read back
+ * and compare.
+ * Returns: 0 when restored (or, with SNAPCOW_UNDO_DRY_RUN, when it would
+ * be), 1 when the store already holds the saved bytes (nothing written),
+ * SNAPCOW_ERR_UNDO_IDENTITY, SNAPCOW_ERR_UNDO_CONTENT, SNAPCOW_ERR_VERIFY
+ * or a negative errno.
+ */
+int snapcow_undo_apply(const struct snapcow_undo *u, int fd, unsigned int flags);
+
+/** snapcow_undo_free: NULL is fine. */
+void snapcow_undo_free(struct snapcow_undo *u);
+
+/* ==== end of rewrite section ========================================== */
+
 #ifdef __cplusplus
 }
 #endif

@@ -58,4 +58,7 @@ int snapcow_pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
 int snapcow_fd_size(int fd, uint64_t *size, int *is_blockdev);
 int snapcow_is_zero(const void *buf, size_t len);
 
+/* rewrite.c: descriptions of SNAPCOW_ERR_UNDO_* / _VERIFY, NULL for others. */
+const char *snapcow_rewrite_strerror(int err);
+
 #endif

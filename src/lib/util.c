@@ -61,6 +61,8 @@ SNAPCOW_EXPORT const char *snapcow_strerror(int err)
 	case SNAPCOW_ERR_RECORD:
 		return "invalid exception record";
 	}
+	if (snapcow_rewrite_strerror(err)) /* rewrite.c's codes (h-resurrect) */
+		return snapcow_rewrite_strerror(err);
 	if (err < 0 && err > -4096)
 		return strerror(-err);
 	return "unknown error";

@@ -69,8 +69,17 @@ SNAPCOW_EXPORT int snapcow_view_extent(const struct snapcow_view *v, uint64_t of
 		end = (chunk + run) * cb;
 		ext->source = SNAPCOW_SRC_COW;
 		ext->source_offset = e.new_chunk * cb + (offset - chunk * cb);
+		/* A corrupt new_chunk whose byte offset overflows: make the read
+		 * fail instead of reading a wrapped-around offset. */
+		if (e.new_chunk > (UINT64_MAX - cb) / cb)
+			ext->source_offset = UINT64_MAX;
 	} else {
-		end = snapcow_map_next(v->map, chunk, &e) ? e.old_chunk * cb : v->size;
+		/* A huge old_chunk must not wrap around to an end at @offset
+		 * (a zero-length extent: view_pread looped forever). */
+		if (snapcow_map_next(v->map, chunk, &e) && e.old_chunk <= v->size / cb)
+			end = e.old_chunk * cb;
+		else
+			end = v->size;
 		ext->source = v->origin_fd < 0 ? SNAPCOW_SRC_ZERO : SNAPCOW_SRC_ORIGIN;
 		ext->source_offset = offset;
 	}

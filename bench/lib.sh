@@ -1,0 +1,94 @@
+# Sourced by the bench/fig* scripts.  Environment:
+#   BUILD      build dir with bin/ and lib/libsnapcow.a (default build)
+#   BENCH_DIR  where inputs and outputs go (default /work/snaprescue-bench.$$,
+#              removed at the end unless BENCH_KEEP=1); must be a real disk
+#   RUNS       timed runs per command, best one counts (default 3, at least 3)
+#   BENCH_RESULTS  file to append "figure|what|ours|base|ratio|goal|status|rss" to
+set -eu
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
+BIN=$BUILD/bin
+RUNS=${RUNS:-3}
+[ "$RUNS" -ge 3 ] || RUNS=3
+CC=${CC:-cc}
+
+die() { echo "bench: $*" >&2; exit 1; }
+
+# The bench's own helpers, built against this build's libsnapcow.
+build_helpers() {
+	mkdir -p "$BUILD/bench"
+	local f
+	for f in gen metaread; do
+		if [ ! -x "$BUILD/bench/$f" ] || [ "$TOP/bench/$f.c" -nt "$BUILD/bench/$f" ]; then
+			$CC -O2 -std=gnu11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Wall -Wextra \
+				-I"$TOP/include" -o "$BUILD/bench/$f" "$TOP/bench/$f.c" \
+				"$BUILD/lib/libsnapcow.a" || die "cannot build bench/$f.c"
+		fi
+	done
+	GEN=$BUILD/bench/gen
+	METAREAD=$BUILD/bench/metaread
+}
+
+# bench_dir NEED_GIB: create BENCH_DIR after checking free space.
+bench_dir() {
+	local need=$1 avail
+	if [ -z "${BENCH_DIR:-}" ]; then
+		BENCH_DIR=/work/snaprescue-bench.$$
+		[ -d /work ] && [ -w /work ] || BENCH_DIR=/tmp/snaprescue-bench.$$
+		OWN_DIR=1
+	fi
+	mkdir -p "$BENCH_DIR"
+	avail=$(df -k --output=avail "$BENCH_DIR" | tail -1)
+	[ "$avail" -ge $((need << 20)) ] ||
+		die "$BENCH_DIR: $((avail >> 20)) GiB free, this figure needs $need GiB"
+	[ "${OWN_DIR:-0}" = 1 ] && [ "${BENCH_KEEP:-0}" != 1 ] && trap 'rm -rf "$BENCH_DIR"' EXIT
+	echo "work dir: $BENCH_DIR ($((avail >> 20)) GiB free; $(stat -f -c %T "$BENCH_DIR"))"
+}
+
+# prepare: runs before every timed run (outputs removed and written back,
+# so that no run pays for another's writeback).  The page cache is warm for
+# both sides: with WARMUP=1 each command runs once untimed first; figures
+# with big inputs read them once with warm_files instead.
+prepare() {
+	rm -f "$BENCH_DIR"/out.* "$BENCH_DIR"/copy.*
+	sync
+}
+
+WARMUP=${WARMUP:-1}
+
+# warm_files FILE...: read inputs into the page cache.
+warm_files() {
+	cat "$@" >/dev/null
+}
+
+# measure CMD...: best wall time of $RUNS runs (after one untimed warm-up)
+# in $best (microseconds) and the largest peak RSS in $rss (KiB).
+measure() {
+	local i t0 t1 t r
+	best='' rss=0
+	for ((i = 0; i <= RUNS; i++)); do
+		[ $i = 0 ] && [ "$WARMUP" != 1 ] && continue
+		prepare
+		t0=$(date +%s%N)
+		/usr/bin/time -f %M -o "$BENCH_DIR/.rss" "$@" >"$BENCH_DIR/.out" 2>"$BENCH_DIR/.err" ||
+			{ cat "$BENCH_DIR/.err" >&2; die "failed: $*"; }
+		t1=$(date +%s%N)
+		[ $i = 0 ] && continue # the warm-up run
+		t=$(((t1 - t0) / 1000))
+		if [ -z "$best" ] || [ "$t" -lt "$best" ]; then best=$t; fi
+		r=$(tail -1 "$BENCH_DIR/.rss")
+		[ "$r" -gt "$rss" ] && rss=$r
+	done
+	return 0
+}
+
+secs() { awk -v u="$1" 'BEGIN { printf "%.3f s", u / 1e6 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
+
+# record FIGURE WHAT OURS_US BASE_US RATIO GOAL STATUS RSS_KIB
+record() {
+	[ -n "${BENCH_RESULTS:-}" ] && echo "$1|$2|$3|$4|$5|$6|$7|$8" >>"$BENCH_RESULTS"
+	return 0
+}

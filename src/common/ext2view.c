@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <blkid/blkid.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "ext2view.h"
+
+#define EXT2VIEW_MAGIC 0x53567731 /* private channel marker */
+
+struct ext2view_chan {
+	int magic;
+	struct snapcow_view *v;
+};
+
+static struct snapcow_view *pending_view;
+static unsigned long refused_writes;
+
+static errcode_t ev_open(const char *name, int flags, io_channel *channel)
+{
+	struct ext2view_chan *priv = NULL;
+	io_channel io = NULL;
+	errcode_t err;
+
+	if (!name || !pending_view)
+		return EXT2_ET_BAD_DEVICE_NAME;
+	if (flags & IO_FLAG_RW)
+		return EXT2_ET_RO_FILSYS;
+	err = ext2fs_get_memzero(sizeof(*io), &io);
+	if (err)
+		return err;
+	err = ext2fs_get_memzero(sizeof(*priv), &priv);
+	if (err)
+		goto fail;
+	err = ext2fs_get_mem(strlen(name) + 1, &io->name);
+	if (err)
+		goto fail;
+	strcpy(io->name, name);
+	priv->magic = EXT2VIEW_MAGIC;
+	priv->v = pending_view;
+	io->magic = EXT2_ET_MAGIC_IO_CHANNEL;
+	io->manager = ext2view_io_manager;
+	io->block_size = 1024;
+	io->refcount = 1;
+	io->flags = 0;
+	io->private_data = priv;
+	*channel = io;
+	return 0;
+fail:
+	ext2fs_free_mem(&priv);
+	ext2fs_free_mem(&io);
+	return err;
+}
+
+static errcode_t ev_close(io_channel io)
+{
+	if (--io->refcount > 0)
+		return 0;
+	ext2fs_free_mem(&io->private_data);
+	ext2fs_free_mem(&io->name);
+	ext2fs_free_mem(&io);
+	return 0;
+}
+
+static errcode_t ev_set_blksize(io_channel io, int blksize)
+{
+	if (blksize <= 0)
+		return EXT2_ET_INVALID_ARGUMENT;
+	io->block_size = blksize;
+	return 0;
+}
+
+static errcode_t ev_read_blk64(io_channel io, unsigned long long block, int count,
+			       void *data)
+{
+	struct ext2view_chan *priv = io->private_data;
+	size_t size = count < 0 ? (size_t)-count : (size_t)count * (size_t)io->block_size;
+	uint64_t off = (uint64_t)block * (uint64_t)io->block_size;
+	size_t done = 0;
+	errcode_t err = 0;
+
+	while (done < size) {
+		ssize_t n = snapcow_view_pread(priv->v, (char *)data + done, size - done,
+					       off + done);
+		if (n < 0) {
+			err = (errcode_t)-n;
+			break;
+		}
+		if (n == 0) {
+			err = EXT2_ET_SHORT_READ;
+			break;
+		}
+		done += (size_t)n;
+	}
+	if (!err)
+		return 0;
+	memset((char *)data + done, 0, size - done);
+	if (io->read_error)
+		return io->read_error(io, (unsigned long)block, count, data, size, (int)done, err);
+	return err;
+}
+
+static errcode_t ev_read_blk(io_channel io, unsigned long block, int count, void *data)
+{
+	return ev_read_blk64(io, block, count, data);
+}
+
+static errcode_t ev_write_blk64(io_channel io, unsigned long long block, int count,
+				const void *data)
+{
+	(void)io, (void)block, (void)count, (void)data;
+	refused_writes++;
+	return EXT2_ET_RO_FILSYS;
+}
+
+static errcode_t ev_write_blk(io_channel io, unsigned long block, int count,
+			      const void *data)
+{
+	return ev_write_blk64(io, block, count, data);
+}
+
+static errcode_t ev_write_byte(io_channel io, unsigned long offset, int count,
+			       const void *data)
+{
+	(void)io, (void)offset, (void)count, (void)data;
+	refused_writes++;
+	return EXT2_ET_RO_FILSYS;
+}
+
+static errcode_t ev_discard(io_channel io, unsigned long long block,
+			    unsigned long long count)
+{
+	(void)io, (void)block, (void)count;
+	refused_writes++;
+	return EXT2_ET_RO_FILSYS;
+}
+
+static errcode_t ev_flush(io_channel io)
+{
+	(void)io;
+	return 0;
+}
+
+static errcode_t ev_set_option(io_channel io, const char *option, const char *arg)
+{
+	(void)io, (void)option, (void)arg;
+	return EXT2_ET_INVALID_ARGUMENT;
+}
+
+static errcode_t ev_readahead(io_channel io, unsigned long long block,
+			      unsigned long long count)
+{
+	(void)io, (void)block, (void)count;
+	return 0;
+}
+
+static struct struct_io_manager ev_manager = {
+	.magic = EXT2_ET_MAGIC_IO_MANAGER,
+	.name = "snapcow view I/O manager",
+	.open = ev_open,
+	.close = ev_close,
+	.set_blksize = ev_set_blksize,
+	.read_blk = ev_read_blk,
+	.write_blk = ev_write_blk,
+	.flush = ev_flush,
+	.write_byte = ev_write_byte,
+	.set_option = ev_set_option,
+	.read_blk64 = ev_read_blk64,
+	.write_blk64 = ev_write_blk64,
+	.discard = ev_discard,
+	.cache_readahead = ev_readahead,
+	.zeroout = ev_discard,
+};
+
+io_manager ext2view_io_manager = &ev_manager;
+
+unsigned long ext2view_refused_writes(void)
+{
+	return refused_writes;
+}
+
+errcode_t ext2view_open(struct snapcow_view *v, const char *name, int flags,
+			ext2_filsys *out)
+{
+	errcode_t err;
+
+	if (flags & EXT2_FLAG_RW)
+		return EXT2_ET_RO_FILSYS;
+	pending_view = v;
+	err = ext2fs_open2(name, NULL, flags | EXT2_FLAG_64BITS, 0, 0, ext2view_io_manager,
+			   out);
+	pending_view = NULL;
+	return err;
+}
+
+int ext2view_type_supported(const char *type)
+{
+	return !strcmp(type, "ext2") || !strcmp(type, "ext3") || !strcmp(type, "ext4");
+}
+
+static int all_zero(const unsigned char *p, size_t n)
+{
+	return n == 0 || (p[0] == 0 && !memcmp(p, p + 1, n - 1));
+}
+
+/* Copy [off, off + len) of the view into @fd at the same offset, skipping
+ * all-zero blocks so the memory file stays sparse. */
+static int copy_range(struct snapcow_view *v, int fd, uint64_t off, uint64_t len)
+{
+	const size_t bs = 65536;
+	unsigned char *buf = malloc(bs);
+	int r = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	while (len) {
+		size_t n = len < bs ? (size_t)len : bs;
+		ssize_t got = snapcow_view_pread(v, buf, n, off);
+
+		if (got < 0) {
+			r = (int)got;
+			break;
+		}
+		if (got == 0)
+			break;
+		if (!all_zero(buf, (size_t)got) && pwrite(fd, buf, (size_t)got, (off_t)off) != got) {
+			r = -errno;
+			break;
+		}
+		off += (uint64_t)got;
+		len -= (uint64_t)got;
+	}
+	free(buf);
+	return r;
+}
+
+int ext2view_probe(struct snapcow_view *v, char *type, size_t len)
+{
+	const uint64_t head = 8ULL << 20, tail = 1ULL << 20;
+	uint64_t size = snapcow_view_size(v);
+	const char *val = NULL;
+	blkid_probe pr;
+	int fd, r;
+
+	/* libblkid 2.38 probes descriptors only: expose the view's head and
+	 * tail in a sparse memory file of the view's size. */
+	fd = memfd_create("snapcow-view-probe", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)size) < 0) {
+		r = -errno;
+		goto out;
+	}
+	r = copy_range(v, fd, 0, size < head ? size : head);
+	if (!r && size > head)
+		r = copy_range(v, fd, size - tail > head ? size - tail : head,
+			       size - tail > head ? tail : size - head);
+	if (r < 0)
+		goto out;
+	pr = blkid_new_probe();
+	if (!pr) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (blkid_probe_set_device(pr, fd, 0, (blkid_loff_t)size) < 0) {
+		r = -EIO;
+		goto free_probe;
+	}
+	blkid_probe_enable_superblocks(pr, 1);
+	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_USAGE);
+	blkid_probe_enable_partitions(pr, 1);
+	r = blkid_do_safeprobe(pr);
+	if (r == 1) {
+		r = 0;
+	} else if (r == -2) {
+		snprintf(type, len, "several signatures");
+		r = 2;
+	} else if (r < 0) {
+		r = -EIO;
+	} else if (!blkid_probe_lookup_value(pr, "TYPE", &val, NULL) && val) {
+		snprintf(type, len, "%s", val);
+		r = 1;
+	} else if (!blkid_probe_lookup_value(pr, "PTTYPE", &val, NULL) && val) {
+		snprintf(type, len, "partition table (%s)", val);
+		r = 1;
+	} else {
+		r = 0;
+	}
+free_probe:
+	blkid_free_probe(pr);
+out:
+	close(fd);
+	return r;
+}

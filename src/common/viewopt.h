@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Shared parsing of the options that describe a snapshot view:
+ *   --origin FILE|DEV | --zero-origin --size BYTES, [--ignore-invalid]
+ * and opening store + map + view from them.  Tool-side only.
+ */
+#ifndef SNAPRESCUE_VIEWOPT_H
+#define SNAPRESCUE_VIEWOPT_H
+
+#include <getopt.h>
+#include <stdint.h>
+
+#include "snapcow.h"
+
+enum {
+	VIEWOPT_ORIGIN = 0x1000,
+	VIEWOPT_ZERO_ORIGIN,
+	VIEWOPT_SIZE,
+	VIEWOPT_IGNORE_INVALID,
+};
+
+/* Entries for a tool's longopts[] table. */
+#define VIEWOPT_LONGOPTS                                                     \
+	{ "origin", required_argument, NULL, VIEWOPT_ORIGIN },               \
+	{ "zero-origin", no_argument, NULL, VIEWOPT_ZERO_ORIGIN },           \
+	{ "size", required_argument, NULL, VIEWOPT_SIZE },                   \
+	{ "ignore-invalid", no_argument, NULL, VIEWOPT_IGNORE_INVALID }
+
+/* The same options as help text lines. */
+#define VIEWOPT_HELP                                                                       \
+	"      --origin FILE|DEV   the origin the snapshot was taken of (read only)\n"         \
+	"      --zero-origin       the origin is the zero target (a --virtualsize volume)\n"   \
+	"      --size BYTES        size of the view (required with --zero-origin;\n"           \
+	"                          default: the origin's size); k, M, G suffixes\n"            \
+	"      --ignore-invalid    read an invalidated store's committed table anyway\n"
+
+struct viewopt {
+	const char *origin;
+	int zero_origin;
+	uint64_t size; /* 0: the origin's size */
+	int ignore_invalid;
+};
+
+/* Handle option @c (from getopt_long) if it is a view option.  A bad value
+ * prints a message and exits @usage_code.  Returns: 1 if handled, else 0. */
+int viewopt_parse(struct viewopt *o, int c, const char *arg, int usage_code);
+
+/* Check that the view options are complete and consistent; prints a message
+ * and exits @usage_code (after try_help) when not. */
+void viewopt_check(const struct viewopt *o, int usage_code);
+
+struct viewset {
+	struct snapcow_store *store;
+	struct snapcow_view *view;
+	int origin_fd;      /* -1 for a zero origin */
+	uint64_t size;      /* view bytes */
+	uint32_t chunk_bytes;
+	int invalid;        /* the store's header says invalid */
+	struct snapcow_stats stats;
+};
+
+/* Open @store_path and the origin read-only and build the view.  Every
+ * failure prints "<tool>: ..." and exits @fail_code. */
+void viewopt_open(const struct viewopt *o, const char *store_path, struct viewset *vs,
+		  int fail_code);
+
+void viewset_close(struct viewset *vs);
+
+#endif

@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * snap_info: show the header and table figures of a dm-snapshot exception
+ * store, as the kernel would compute them, and what the kernel will do
+ * with it.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <json-c/json.h>
+
+#include "snapcow.h"
+#include "tool.h"
+
+enum { FORMAT_HUMAN, FORMAT_JSON };
+
+/* The library's messages, as "snap_info: [warning: ]msg"; the last error
+ * is also kept so that a failed open can be reported in our own words. */
+static char last_error[1024];
+
+static void log_fn(void *data, int priority, const char *msg)
+{
+	(void)data;
+	if (priority <= LOG_ERR) {
+		snprintf(last_error, sizeof(last_error), "%s", msg);
+		return;
+	}
+	fprintf(stderr, "%s: %s%s\n", program_name, priority == LOG_WARNING ? "warning: " : "",
+		msg);
+}
+
+static void __attribute__((noreturn)) usage(void)
+{
+	printf("Usage: %s [options] STORE\n"
+	       "\n"
+	       "Show the header and exception table figures of a dm-snapshot store\n"
+	       "(the COW device of an LVM snapshot) and what the kernel will do with it.\n"
+	       "\n"
+	       "Options:\n"
+	       "  -f, --format human|json  output format (default human)\n"
+	       "  -q, --quiet              do not print warnings\n"
+	       "  -h, --help               display this help\n"
+	       "  -V, --version            display version\n"
+	       "\n"
+	       "See snap_info(8).\n",
+	       program_name);
+	exit(EXIT_OK);
+}
+
+/* Report a failed open in the house style and exit 1. */
+static void __attribute__((noreturn)) open_failed(const char *path, int r)
+{
+	size_t n = strlen(path);
+
+	if (r <= SNAPCOW_ERR_MAGIC && r >= SNAPCOW_ERR_RECORD) {
+		/* A format error: the library said what and where. */
+		const char *msg = last_error;
+		if (!strncmp(msg, path, n) && !strncmp(msg + n, ": ", 2))
+			msg += n + 2;
+		errx(EXIT_FAIL, "%s: %s", path, *msg ? msg : snapcow_strerror(r));
+	}
+	if (r == -EINVAL)
+		errx(EXIT_FAIL, "cannot open %s: not a regular file or block device", path);
+	errx(EXIT_FAIL, "cannot open %s: %s", path, snapcow_strerror(r));
+}
+
+static const char *kernel_action(const struct snapcow_header *h, int full)
+{
+	if (h->valid == 0)
+		return "marks the snapshot Invalid: it reads no exceptions and fails all I/O "
+		       "to the snapshot";
+	if (full)
+		return "loads the table; the store is full: the next write that needs a new "
+		       "chunk invalidates the snapshot";
+	return "loads the table";
+}
+
+static void human_line(const char *key, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+static void human_line(const char *key, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%-19s ", key);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const formats[] = { "human", "json", NULL };
+	struct snapcow_uncommitted u = { 0 };
+	const struct snapcow_header *h;
+	struct snapcow_store *s;
+	struct snapcow_stats st;
+	int format = FORMAT_HUMAN, scanned = 0, full, c, r;
+	uint32_t cb;
+	char b1[32];
+	const char *path;
+
+	tool_init(argv[0]);
+	snapcow_set_log_fn(log_fn, NULL);
+	while ((c = getopt_long(argc, argv, "f:qhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			format = parse_choice(optarg, formats);
+			if (format < 0) {
+				warnx("unknown format '%s' (human or json)", optarg);
+				try_help(EXIT_FAIL);
+			}
+			break;
+		case 'q':
+			tool_set_verbosity(0);
+			break;
+		case 'h':
+			usage();
+		case 'V':
+			print_version_and_exit();
+		default:
+			try_help(EXIT_FAIL);
+		}
+	}
+	if (optind != argc - 1) {
+		warnx(optind == argc ? "no store given" : "too many arguments");
+		try_help(EXIT_FAIL);
+	}
+	path = argv[optind];
+
+	r = snapcow_store_open(path, 0, &s);
+	if (r < 0)
+		open_failed(path, r);
+	h = snapcow_store_header(s);
+	cb = snapcow_store_chunk_bytes(s);
+	r = snapcow_store_scan(s, &st);
+	if (r < 0) {
+		snapcow_store_free(s);
+		errx(EXIT_FAIL, "%s", last_error[0] ? last_error : snapcow_strerror(r));
+	}
+	/*
+	 * An invalidated store may have data the kernel allocated past the
+	 * committed table's next_free (its in-memory next_free went further
+	 * before the overflow).  Only invalid stores are scanned: a valid
+	 * store's table is the kernel's whole truth, and the scan reads every
+	 * free chunk.
+	 */
+	if (h->valid == 0) {
+		r = snapcow_store_scan_uncommitted(s, st.next_free, &u);
+		if (r < 0) {
+			snapcow_store_free(s);
+			errx(EXIT_FAIL, "%s", last_error[0] ? last_error : snapcow_strerror(r));
+		}
+		scanned = 1;
+	}
+	full = st.full || (scanned && u.reaches_end);
+
+	if (format == FORMAT_JSON) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "valid", json_object_new_boolean(h->valid != 0));
+		json_object_object_add(o, "version", json_object_new_uint64(h->version));
+		json_object_object_add(o, "chunk_sectors", json_object_new_uint64(h->chunk_sectors));
+		json_object_object_add(o, "chunk_size", json_object_new_uint64(cb));
+		json_object_object_add(o, "exceptions", json_object_new_uint64(st.exceptions));
+		json_object_object_add(o, "areas", json_object_new_uint64(st.areas));
+		json_object_object_add(o, "next_free_chunk", json_object_new_uint64(st.next_free));
+		json_object_object_add(o, "store_size",
+				       json_object_new_uint64(snapcow_store_size(s)));
+		json_object_object_add(o, "allocated_sectors",
+				       json_object_new_uint64(st.allocated_sectors));
+		json_object_object_add(o, "metadata_sectors",
+				       json_object_new_uint64(st.metadata_sectors));
+		json_object_object_add(o, "full", json_object_new_boolean(full));
+		json_object_object_add(o, "uncommitted_chunks",
+				       scanned ? json_object_new_uint64(u.chunks) : NULL);
+		json_object_object_add(o, "kernel",
+				       json_object_new_string(h->valid ? "load" : "invalid"));
+		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+								     JSON_C_TO_STRING_SPACED));
+		json_object_put(o);
+		snapcow_store_free(s);
+		return EXIT_OK;
+	}
+
+	human_line("store:", "%s", path);
+	human_line("valid:", "%s (flag %" PRIu32 ")", h->valid ? "yes" : "no", h->valid);
+	human_line("version:", "%" PRIu32, h->version);
+	human_line("chunk size:", "%" PRIu32 " sectors (%s)", h->chunk_sectors,
+		   format_size(cb, b1, sizeof(b1)));
+	human_line("store size:", "%" PRIu64 " bytes (%s), %" PRIu64 " chunks",
+		   snapcow_store_size(s), format_size(snapcow_store_size(s), b1, sizeof(b1)),
+		   snapcow_store_chunks(s));
+	human_line("exceptions:", "%" PRIu64 " (%s of data)", st.exceptions,
+		   format_size(st.exceptions * cb, b1, sizeof(b1)));
+	human_line("metadata areas:", "%" PRIu64 " (%" PRIu32 " exceptions each)", st.areas,
+		   snapcow_store_per_area(s));
+	human_line("next free chunk:", "%" PRIu64, st.next_free);
+	human_line("allocated:", "%" PRIu64 " sectors (%s) of %" PRIu64, st.allocated_sectors,
+		   format_size(st.allocated_sectors * SNAPCOW_SECTOR_SIZE, b1, sizeof(b1)),
+		   st.total_sectors);
+	human_line("metadata:", "%" PRIu64 " sectors (%s)", st.metadata_sectors,
+		   format_size(st.metadata_sectors * SNAPCOW_SECTOR_SIZE, b1, sizeof(b1)));
+	human_line("full:", "%s", full ? "yes" : "no");
+	if (!scanned)
+		human_line("uncommitted chunks:", "not scanned (the store is valid)");
+	else if (!u.chunks)
+		human_line("uncommitted chunks:", "0");
+	else
+		human_line("uncommitted chunks:", "%" PRIu64 " (chunks %" PRIu64 "..%" PRIu64 "%s)",
+			   u.chunks, u.first, u.last,
+			   u.reaches_end ? ", up to the end of the store" : "");
+	human_line("kernel:", "%s", kernel_action(h, full));
+	snapcow_store_free(s);
+	return EXIT_OK;
+}

@@ -1,0 +1,903 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * snap_restore: write a dm-snapshot exception store (header and table) from
+ * a snap_dump XML or JSON dump.
+ *
+ * The dump is read twice: the first pass checks everything (header, area
+ * layout, every record, duplicates) and writes nothing; the second pass
+ * writes through snapcow_writer_*.  An existing non-empty target is only
+ * written with --force, and only after every byte range about to be
+ * overwritten has been saved to an undo file and fsynced.
+ * `snap_restore --undo-apply UNDO STORE` puts those bytes back.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <linux/fs.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "dumpfmt.h"
+#include "snapcow.h"
+#include "tool.h"
+
+/* ---- Undo file ---------------------------------------------------------- */
+
+#define UNDO_MAGIC "SNAPUNDO1"
+#define UNDO_HEADER_SIZE 64U
+#define UNDO_KIND_FILE 1U
+#define UNDO_KIND_BLOCK 2U
+
+struct undo_header {
+	char magic[16];        /* "SNAPUNDO1", NUL padded */
+	uint32_t header_size;  /* 64 */
+	uint32_t kind;         /* 1 regular file, 2 block device */
+	uint64_t target_size;  /* bytes, before the change */
+	uint64_t dev;          /* file: st_dev; block device: major */
+	uint64_t ino;          /* file: st_ino; block device: minor */
+	uint64_t records;
+	uint32_t chunk_bytes;  /* of the store written (information only) */
+	uint32_t reserved;
+} __attribute__((packed));
+_Static_assert(sizeof(struct undo_header) == UNDO_HEADER_SIZE, "undo header is 64 bytes");
+
+static uint32_t crc_table[256];
+
+static uint32_t crc32_update(uint32_t crc, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	size_t i;
+
+	if (!crc_table[1]) {
+		for (uint32_t n = 0; n < 256; n++) {
+			uint32_t c = n;
+
+			for (int k = 0; k < 8; k++)
+				c = c & 1 ? 0xedb88320U ^ (c >> 1) : c >> 1;
+			crc_table[n] = c;
+		}
+	}
+	crc = ~crc;
+	for (i = 0; i < len; i++)
+		crc = crc_table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+	return ~crc;
+}
+
+/* The target as found before writing. */
+struct target {
+	const char *path;
+	int exists;
+	int is_blk;
+	uint64_t size;       /* regular file or device size */
+	dev_t dev, rdev;
+	ino_t ino;
+	int has_magic;       /* starts with "SnAp" */
+};
+
+static int fd_size(int fd, const struct stat *st, uint64_t *size)
+{
+	if (S_ISBLK(st->st_mode))
+		return ioctl(fd, BLKGETSIZE64, size) < 0 ? -errno : 0;
+	*size = (uint64_t)st->st_size;
+	return 0;
+}
+
+static int write_all(int fd, const void *buf, size_t len, uint32_t *crc)
+{
+	const char *p = buf;
+
+	*crc = crc32_update(*crc, buf, len);
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int read_full(int fd, void *buf, size_t len, int64_t off)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = off < 0 ? read(fd, p, len) : pread(fd, p, len, (off_t)off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+		if (off >= 0)
+			off += n;
+	}
+	return 0;
+}
+
+static int fsync_dir_of(const char *path)
+{
+	char *copy = strdup(path);
+	int fd, r = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(copy);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* Save ranges [off, off + chunk_bytes) of @tfd for the header chunk and
+ * @nareas area chunks (clipped to the target's size) to a new file @undo. */
+static int write_undo(const char *undo, int tfd, const struct target *t, uint32_t chunk_bytes,
+		      uint32_t per_area, uint64_t nareas)
+{
+	struct undo_header h;
+	unsigned char *buf = malloc(chunk_bytes);
+	uint64_t a, records = 0;
+	uint32_t crc = 0;
+	int fd, r = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	for (a = 0; a <= nareas; a++) {
+		uint64_t off = (a ? snapcow_area_chunk(per_area, a - 1) : 0) * chunk_bytes;
+
+		records += off < t->size;
+	}
+	fd = open(undo, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		r = -errno;
+		free(buf);
+		return r;
+	}
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, UNDO_MAGIC, sizeof(UNDO_MAGIC) - 1);
+	h.header_size = htole32(UNDO_HEADER_SIZE);
+	h.kind = htole32(t->is_blk ? UNDO_KIND_BLOCK : UNDO_KIND_FILE);
+	h.target_size = htole64(t->size);
+	h.dev = htole64(t->is_blk ? major(t->rdev) : (uint64_t)t->dev);
+	h.ino = htole64(t->is_blk ? minor(t->rdev) : (uint64_t)t->ino);
+	h.records = htole64(records);
+	h.chunk_bytes = htole32(chunk_bytes);
+	r = write_all(fd, &h, sizeof(h), &crc);
+	for (a = 0; !r && a <= nareas; a++) {
+		uint64_t off = (a ? snapcow_area_chunk(per_area, a - 1) : 0) * chunk_bytes;
+		uint64_t len = chunk_bytes, rec[2];
+
+		if (off >= t->size)
+			continue;
+		if (off + len > t->size)
+			len = t->size - off;
+		r = read_full(tfd, buf, len, (int64_t)off);
+		if (r < 0) {
+			warnx("cannot read %s at byte offset %" PRIu64 ": %s", t->path, off,
+			      strerror(-r));
+			break;
+		}
+		rec[0] = htole64(off);
+		rec[1] = htole64(len);
+		r = write_all(fd, rec, sizeof(rec), &crc);
+		if (!r)
+			r = write_all(fd, buf, len, &crc);
+	}
+	if (!r) {
+		uint32_t le = htole32(crc), dummy = 0;
+
+		r = write_all(fd, &le, sizeof(le), &dummy);
+	}
+	if (!r && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && !r)
+		r = -errno;
+	if (!r)
+		r = fsync_dir_of(undo);
+	if (r < 0)
+		unlink(undo);
+	free(buf);
+	return r;
+}
+
+/* Read and check an undo file; with @tfd >= 0 also write its ranges back. */
+static int undo_pass(int ufd, const char *undo, struct undo_header *h, int tfd,
+		     const char *target, uint64_t *bytes)
+{
+	unsigned char *buf = NULL;
+	uint64_t i, rec[2], records;
+	uint32_t crc = 0, want;
+	char extra;
+	int r;
+
+	if (lseek(ufd, 0, SEEK_SET) < 0)
+		return -errno;
+	r = read_full(ufd, h, sizeof(*h), -1);
+	if (r < 0 || memcmp(h->magic, UNDO_MAGIC "\0\0\0\0\0\0", 16) ||
+	    le32toh(h->header_size) != UNDO_HEADER_SIZE) {
+		warnx("%s: not a snap_restore undo file (no SNAPUNDO1 header)", undo);
+		return -EINVAL;
+	}
+	crc = crc32_update(crc, h, sizeof(*h));
+	records = le64toh(h->records);
+	*bytes = 0;
+	for (i = 0; i < records; i++) {
+		uint64_t off, len;
+
+		r = read_full(ufd, rec, sizeof(rec), -1);
+		if (r < 0)
+			goto truncated;
+		crc = crc32_update(crc, rec, sizeof(rec));
+		off = le64toh(rec[0]);
+		len = le64toh(rec[1]);
+		if (len == 0 || len > (1U << 30) || off + len < off) {
+			warnx("%s: record %" PRIu64 ": bad range %" PRIu64 "+%" PRIu64, undo, i,
+			      off, len);
+			free(buf);
+			return -EINVAL;
+		}
+		free(buf);
+		buf = malloc(len);
+		if (!buf)
+			return -ENOMEM;
+		r = read_full(ufd, buf, len, -1);
+		if (r < 0)
+			goto truncated;
+		crc = crc32_update(crc, buf, len);
+		if (tfd >= 0) {
+			const unsigned char *p = buf;
+			uint64_t left = len, o = off;
+
+			while (left) {
+				ssize_t n = pwrite(tfd, p, left, (off_t)o);
+
+				if (n <= 0) {
+					r = n < 0 ? -errno : -EIO;
+					warnx("cannot write %s at byte offset %" PRIu64 ": %s",
+					      target, o, strerror(-r));
+					free(buf);
+					return r;
+				}
+				p += n;
+				o += (uint64_t)n;
+				left -= (uint64_t)n;
+			}
+		}
+		*bytes += len;
+	}
+	free(buf);
+	buf = NULL;
+	r = read_full(ufd, &want, sizeof(want), -1);
+	if (r < 0)
+		goto truncated;
+	if (le32toh(want) != crc) {
+		warnx("%s: checksum mismatch (file has 0x%08" PRIx32 ", contents give 0x%08" PRIx32
+		      "): the undo file is damaged", undo, le32toh(want), crc);
+		return -EINVAL;
+	}
+	if (read(ufd, &extra, 1) != 0) {
+		warnx("%s: unexpected bytes after the checksum", undo);
+		return -EINVAL;
+	}
+	return 0;
+truncated:
+	free(buf);
+	warnx("%s: truncated undo file", undo);
+	return -EINVAL;
+}
+
+static int undo_apply(const char *undo, const char *target, int force, int dry_run, int quiet)
+{
+	struct undo_header h;
+	struct stat st;
+	uint64_t bytes, size, want_size;
+	int ufd, tfd, r, is_blk;
+
+	ufd = open(undo, O_RDONLY | O_CLOEXEC);
+	if (ufd < 0)
+		errx(EXIT_FAIL, "cannot open %s: %s", undo, strerror(errno));
+	/* Check the whole file before touching the target. */
+	r = undo_pass(ufd, undo, &h, -1, target, &bytes);
+	if (r < 0)
+		return EXIT_FAIL;
+	if (stat(target, &st) < 0)
+		errx(EXIT_FAIL, "cannot open %s: %s", target, strerror(errno));
+	is_blk = S_ISBLK(st.st_mode);
+	if (!is_blk && !S_ISREG(st.st_mode))
+		errx(EXIT_FAIL, "%s: not a regular file or block device", target);
+	tfd = open(target, (dry_run ? O_RDONLY : O_RDWR) | O_CLOEXEC |
+			   (is_blk && !force ? O_EXCL : 0));
+	if (tfd < 0)
+		errx(EXIT_FAIL, "cannot open %s: %s", target, strerror(errno));
+	if (fstat(tfd, &st) < 0 || fd_size(tfd, &st, &size) < 0)
+		errx(EXIT_FAIL, "cannot stat %s: %s", target, strerror(errno));
+	want_size = le64toh(h.target_size);
+	if (le32toh(h.kind) != (is_blk ? UNDO_KIND_BLOCK : UNDO_KIND_FILE) ||
+	    le64toh(h.dev) != (is_blk ? major(st.st_rdev) : (uint64_t)st.st_dev) ||
+	    le64toh(h.ino) != (is_blk ? minor(st.st_rdev) : (uint64_t)st.st_ino)) {
+		if (!force)
+			errx(EXIT_FAIL, "%s was written for another %s (%s %" PRIu64 ":%" PRIu64
+			     "); use --force to apply it to %s anyway", undo,
+			     le32toh(h.kind) == UNDO_KIND_BLOCK ? "block device" : "file",
+			     le32toh(h.kind) == UNDO_KIND_BLOCK ? "device" : "st_dev:st_ino",
+			     le64toh(h.dev), le64toh(h.ino), target);
+		warnx("warning: %s was written for another target; applying it anyway (--force)",
+		      undo);
+	}
+	if (is_blk && size != want_size)
+		warnx("warning: %s is %" PRIu64 " bytes, it was %" PRIu64 " when the undo file "
+		      "was written", target, size, want_size);
+	if (dry_run) {
+		printf("would restore %" PRIu64 " ranges (%" PRIu64 " bytes) of %s from %s",
+		       le64toh(h.records), bytes, target, undo);
+		if (!is_blk && size != want_size)
+			printf(" and set its size back to %" PRIu64 " bytes", want_size);
+		printf("\n");
+		close(tfd);
+		close(ufd);
+		return EXIT_OK;
+	}
+	r = undo_pass(ufd, undo, &h, tfd, target, &bytes);
+	if (!r && !is_blk && size != want_size && ftruncate(tfd, (off_t)want_size) < 0) {
+		r = -errno;
+		warnx("cannot truncate %s to %" PRIu64 " bytes: %s", target, want_size,
+		      strerror(errno));
+	}
+	if (!r && fsync(tfd) < 0) {
+		r = -errno;
+		warnx("cannot fsync %s: %s", target, strerror(errno));
+	}
+	if (close(tfd) < 0 && !r)
+		r = -errno;
+	close(ufd);
+	if (r < 0)
+		return EXIT_FAIL;
+	if (!quiet)
+		printf("restored %" PRIu64 " ranges (%" PRIu64 " bytes) of %s from %s\n",
+		       le64toh(h.records), bytes, target, undo);
+	return EXIT_OK;
+}
+
+/* ---- Checking and writing the dump -------------------------------------- */
+
+struct seen {
+	uint64_t value;
+	uint64_t record;
+};
+
+struct restore {
+	const char *dump;
+	uint64_t size_override;  /* --size, 0 if not given */
+	int writing;             /* second pass */
+	struct snapcow_writer *w;
+
+	/* from the header */
+	uint32_t chunk_sectors, chunk_bytes, per_area, valid;
+	uint64_t store_size, chunks;
+
+	/* walk state */
+	uint64_t next_area;      /* index the next area must have */
+	uint64_t last_count;     /* exceptions in the previous area */
+	uint64_t exceptions;
+	uint64_t areas;
+
+	/* duplicate detection (first pass) */
+	struct seen *olds, *news;
+	uint32_t *lines;
+	size_t n, cap;
+};
+
+static const char *where(const struct dump_pos *pos, int exc, char *buf, size_t len)
+{
+	int n = 0;
+
+	if (pos->line)
+		n = snprintf(buf, len, "line %lu: ", pos->line);
+	if (exc)
+		snprintf(buf + n, len - (size_t)n, "area %" PRIu64 " exception %" PRIu64 ": ",
+			 pos->area, pos->index);
+	else
+		buf[n] = '\0';
+	return buf;
+}
+
+#define bad(R, POS, EXC, ...)                                                  \
+	do {                                                                   \
+		char w_[96], m_[320];                                          \
+		snprintf(m_, sizeof(m_), __VA_ARGS__);                         \
+		warnx("%s: %s%s", (R)->dump, where((POS), (EXC), w_, sizeof(w_)), m_); \
+		return 1;                                                      \
+	} while (0)
+
+static int on_header(void *data, const struct dump_pos *pos, const struct dump_header *h)
+{
+	struct restore *r = data;
+	const char *why;
+
+	if (r->writing)
+		return 0;
+	if (h->magic != SNAPCOW_MAGIC)
+		bad(r, pos, 0, "magic 0x%" PRIx64 " is not 0x%08x (\"SnAp\"): only SnAp "
+		    "stores can be written", h->magic, SNAPCOW_MAGIC);
+	if (h->version != SNAPCOW_DISK_VERSION)
+		bad(r, pos, 0, "version %" PRIu64 ": the kernel only loads version 1",
+		    h->version);
+	if (h->valid > UINT32_MAX)
+		bad(r, pos, 0, "valid %" PRIu64 " does not fit in 32 bits", h->valid);
+	why = snapcow_chunk_kernel_problem(h->chunk_sectors);
+	if (why)
+		bad(r, pos, 0, "chunk_sectors %" PRIu64 ": %s", h->chunk_sectors, why);
+	r->chunk_sectors = (uint32_t)h->chunk_sectors;
+	r->chunk_bytes = r->chunk_sectors * SNAPCOW_SECTOR_SIZE;
+	r->per_area = r->chunk_bytes / SNAPCOW_RECORD_SIZE;
+	r->valid = (uint32_t)h->valid;
+	if (h->per_area != r->per_area)
+		bad(r, pos, 0, "exceptions_per_area %" PRIu64 " does not match chunk_sectors "
+		    "%" PRIu32 " (%" PRIu32 " exceptions per area)", h->per_area,
+		    r->chunk_sectors, r->per_area);
+	r->store_size = r->size_override ? r->size_override : h->store_size;
+	if (r->store_size % SNAPCOW_SECTOR_SIZE)
+		bad(r, pos, 0, "store size %" PRIu64 " is not a whole number of 512-byte sectors",
+		    r->store_size);
+	if (r->store_size < 2ULL * r->chunk_bytes)
+		bad(r, pos, 0, "store size %" PRIu64 " is smaller than the header chunk and "
+		    "first area (%" PRIu64 " bytes)", r->store_size, (uint64_t)2 * r->chunk_bytes);
+	r->chunks = r->store_size / r->chunk_bytes;
+	why = snapcow_chunk_lvm_problem(h->chunk_sectors);
+	if (why && tool_verbosity() > 0)
+		warnx("warning: %s: chunk_sectors %" PRIu64 ": %s (the kernel accepts it)",
+		      r->dump, h->chunk_sectors, why);
+	return 0;
+}
+
+static int on_area(void *data, const struct dump_pos *pos, uint64_t index, uint64_t chunk)
+{
+	struct restore *r = data;
+	uint64_t want = snapcow_area_chunk(r->per_area, r->next_area);
+
+	if (r->writing)
+		return 0;
+	if (index != r->next_area)
+		bad(r, pos, 0, "area index %" PRIu64 ", expected %" PRIu64, index, r->next_area);
+	if (index > 0 && r->last_count < r->per_area)
+		bad(r, pos, 0, "area %" PRIu64 " follows area %" PRIu64 ", which is not full "
+		    "(%" PRIu64 " of %" PRIu32 " exceptions): the kernel stops at the first "
+		    "area that is not full", index, index - 1, r->last_count, r->per_area);
+	if (chunk != want)
+		bad(r, pos, 0, "area %" PRIu64 " is at chunk %" PRIu64 ", not %" PRIu64, index,
+		    want, chunk);
+	if (chunk >= r->chunks)
+		bad(r, pos, 0, "area %" PRIu64 " at chunk %" PRIu64 " is past the end of the "
+		    "store (%" PRIu64 " chunks)", index, chunk, r->chunks);
+	r->next_area++;
+	r->areas++;
+	return 0;
+}
+
+static int on_exception(void *data, const struct dump_pos *pos, uint64_t old_chunk,
+			uint64_t new_chunk)
+{
+	struct restore *r = data;
+	struct snapcow_exception e = { old_chunk, new_chunk };
+
+	if (r->writing) {
+		int ret = snapcow_writer_add(r->w, &e);
+
+		return ret < 0 ? ret : 0;
+	}
+	if (pos->index >= r->per_area)
+		bad(r, pos, 1, "area %" PRIu64 " has more than %" PRIu32 " exceptions",
+		    pos->area, r->per_area);
+	if (new_chunk == 0)
+		bad(r, pos, 1, "new chunk is 0 (that would end the table here)");
+	if (new_chunk >= SNAPCOW_NEW_CHUNK_LIMIT)
+		bad(r, pos, 1, "new chunk %" PRIu64 " is 2^56 or more (the kernel keeps a count "
+		    "in the top 8 bits)", new_chunk);
+	if (new_chunk >= r->chunks)
+		bad(r, pos, 1, "new chunk %" PRIu64 " is past the end of the store (%" PRIu64
+		    " chunks of %" PRIu32 " bytes)", new_chunk, r->chunks, r->chunk_bytes);
+	if (snapcow_chunk_is_metadata(r->per_area, new_chunk))
+		bad(r, pos, 1, "new chunk %" PRIu64 " is the %s", new_chunk,
+		    new_chunk ? "chunk of a metadata area" : "header chunk");
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 4096;
+		struct seen *o = realloc(r->olds, cap * sizeof(*o));
+		struct seen *nw = o ? realloc(r->news, cap * sizeof(*nw)) : NULL;
+		uint32_t *l = nw ? realloc(r->lines, cap * sizeof(*l)) : NULL;
+
+		if (o)
+			r->olds = o;
+		if (nw)
+			r->news = nw;
+		if (!l)
+			bad(r, pos, 1, "out of memory after %zu exceptions", r->n);
+		r->lines = l;
+		r->cap = cap;
+	}
+	r->olds[r->n] = (struct seen){ old_chunk, r->n };
+	r->news[r->n] = (struct seen){ new_chunk, r->n };
+	r->lines[r->n] = pos->line > UINT32_MAX ? 0 : (uint32_t)pos->line;
+	r->n++;
+	r->exceptions++;
+	return 0;
+}
+
+static int on_area_end(void *data, const struct dump_pos *pos, uint64_t count)
+{
+	struct restore *r = data;
+
+	(void)pos;
+	r->last_count = count;
+	return 0;
+}
+
+static int cmp_seen(const void *a, const void *b)
+{
+	const struct seen *x = a, *y = b;
+
+	if (x->value != y->value)
+		return x->value < y->value ? -1 : 1;
+	return x->record < y->record ? -1 : x->record > y->record;
+}
+
+/* The first record (in table order) that repeats an earlier one's value. */
+static int find_duplicate(struct seen *v, size_t n, struct seen *first, struct seen *dup)
+{
+	size_t i, count = 0;
+
+	if (n < 2)
+		return 0;
+	qsort(v, n, sizeof(*v), cmp_seen);
+	for (i = 1; i < n; i++) {
+		if (v[i].value != v[i - 1].value)
+			continue;
+		if (!count || v[i].record < dup->record) {
+			*dup = v[i];
+			*first = v[i - 1];
+		}
+		count++;
+	}
+	return (int)(count > INT32_MAX ? INT32_MAX : count);
+}
+
+static int report_duplicate(struct restore *r, struct seen *v, const char *what)
+{
+	struct seen first = { 0, 0 }, dup = { 0, 0 };
+	struct dump_pos pos = { 0 };
+	char w[96], fl[32] = "";
+	int count = find_duplicate(v, r->n, &first, &dup);
+
+	if (!count)
+		return 0;
+	pos.line = r->lines[dup.record];
+	pos.area = dup.record / r->per_area;
+	pos.index = dup.record % r->per_area;
+	if (r->lines[first.record])
+		snprintf(fl, sizeof(fl), " (line %" PRIu32 ")", r->lines[first.record]);
+	warnx("%s: %s%s chunk %" PRIu64 " was already used by area %" PRIu64 " exception %"
+	      PRIu64 "%s%s", r->dump, where(&pos, 1, w, sizeof(w)), what, dup.value,
+	      first.record / r->per_area, first.record % r->per_area, fl,
+	      count > 1 ? " (and more duplicates follow)" : "");
+	return 1;
+}
+
+static int on_end(void *data, const struct dump_pos *pos, int incomplete, uint64_t area)
+{
+	struct restore *r = data;
+
+	if (r->writing)
+		return 0;
+	if (incomplete)
+		bad(r, pos, 0, "the dump is marked incomplete: snap_dump could not read the table "
+		    "from area %" PRIu64 " on, so restoring it would silently drop what follows",
+		    area);
+	if (r->last_count == r->per_area)
+		bad(r, pos, 0, "area %" PRIu64 " is full and is the last area: the table has no "
+		    "terminator (add an empty area %" PRIu64 " at chunk %" PRIu64 " to write one)",
+		    r->areas - 1, r->areas, snapcow_area_chunk(r->per_area, r->areas));
+	if (report_duplicate(r, r->news, "new") || report_duplicate(r, r->olds, "old"))
+		return 1;
+	return 0;
+}
+
+static const struct dump_ops restore_ops = {
+	.header = on_header,
+	.area = on_area,
+	.exception = on_exception,
+	.area_end = on_area_end,
+	.end = on_end,
+};
+
+/* Find out what is at @path now.  Returns 0, or exits with a message. */
+static void inspect_target(const char *path, struct target *t)
+{
+	struct stat st;
+	unsigned char magic[4];
+	int fd;
+
+	memset(t, 0, sizeof(*t));
+	t->path = path;
+	if (stat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return;
+		errx(EXIT_FAIL, "cannot open %s: %s", path, strerror(errno));
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+		errx(EXIT_FAIL, "%s: not a regular file or block device", path);
+	t->exists = 1;
+	t->is_blk = S_ISBLK(st.st_mode);
+	t->dev = st.st_dev;
+	t->ino = st.st_ino;
+	t->rdev = st.st_rdev;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		errx(EXIT_FAIL, "cannot open %s: %s", path, strerror(errno));
+	if (fd_size(fd, &st, &t->size) < 0)
+		errx(EXIT_FAIL, "cannot get the size of %s: %s", path, strerror(errno));
+	t->has_magic = t->size >= 4 && read_full(fd, magic, 4, 0) == 0 &&
+		       !memcmp(magic, "SnAp", 4);
+	close(fd);
+}
+
+static void print_plan(const struct restore *r, const struct target *t, const char *undo)
+{
+	uint64_t a;
+
+	printf("would write %s (%s): store size %" PRIu64 " bytes, chunk %" PRIu32
+	       " sectors, valid %" PRIu32 "\n", t->path,
+	       !t->exists ? "new file, sparse" : t->is_blk ? "block device" : "existing file",
+	       r->store_size, r->chunk_sectors, r->valid);
+	printf("  header at chunk 0 (byte offset 0)\n");
+	for (a = 0; a < r->areas; a++) {
+		uint64_t c = snapcow_area_chunk(r->per_area, a);
+		uint64_t n = a + 1 < r->areas ? r->per_area : r->last_count;
+
+		printf("  area %" PRIu64 " at chunk %" PRIu64 " (byte offset %" PRIu64 "): %" PRIu64
+		       " exceptions\n", a, c, c * r->chunk_bytes, n);
+	}
+	printf("  %" PRIu64 " exceptions in %" PRIu64 " areas; data chunks are not written\n",
+	       r->exceptions, r->areas);
+	if (undo)
+		printf("  the ranges overwritten would first be saved to %s\n", undo);
+}
+
+static void usage(void)
+{
+	printf("Usage: %s [options] -i DUMP -o STORE\n"
+	       "       %s --undo-apply UNDO [-n] [--force] STORE\n\n"
+	       "Write a device-mapper snapshot store (header and exception table) from\n"
+	       "a snap_dump XML or JSON dump.  Data chunks are not written.\n\n"
+	       "Options:\n"
+	       "  -i, --input DUMP       the dump (XML or JSON, detected from its contents)\n"
+	       "  -o, --output STORE     the store to write (file or block device)\n"
+	       "  -s, --size BYTES       store size (default: the dump's store_size)\n"
+	       "  -f, --force            overwrite an existing store or a block device\n"
+	       "                         (the overwritten bytes are saved first)\n"
+	       "  -u, --undo FILE        where to save them (default STORE.snap_restore-undo)\n"
+	       "      --undo-apply UNDO  put back the bytes saved in UNDO\n"
+	       "  -n, --dry-run          check the dump and print what would be written\n"
+	       "  -q, --quiet            errors only\n"
+	       "  -h, --help             show this help and exit\n"
+	       "  -V, --version          show the version and exit\n",
+	       program_name, program_name);
+	exit(EXIT_OK);
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_UNDO_APPLY = 256 };
+	static const struct option longopts[] = {
+		{ "input", required_argument, NULL, 'i' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "size", required_argument, NULL, 's' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "undo", required_argument, NULL, 'u' },
+		{ "undo-apply", required_argument, NULL, OPT_UNDO_APPLY },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *input = NULL, *output = NULL, *undo = NULL, *undo_file = NULL;
+	struct restore r = { 0 };
+	struct dump_reader *reader;
+	struct target t;
+	struct stat st;
+	char *undo_buf = NULL;
+	int c, force = 0, dry_run = 0, quiet = 0, fd, ret, need_undo;
+
+	tool_init(argv[0]);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":i:o:s:fu:nqhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			input = optarg;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 's':
+			if (parse_size(optarg, &r.size_override) < 0 || !r.size_override)
+				errx(EXIT_FAIL, "invalid size '%s'", optarg);
+			break;
+		case 'f':
+			force = 1;
+			break;
+		case 'u':
+			undo_file = optarg;
+			break;
+		case OPT_UNDO_APPLY:
+			undo = optarg;
+			break;
+		case 'n':
+			dry_run = 1;
+			break;
+		case 'q':
+			quiet = 1;
+			tool_set_verbosity(0);
+			break;
+		case 'h':
+			usage();
+			break;
+		case 'V':
+			print_version_and_exit();
+			break;
+		case ':':
+			warnx("option '%s' needs an argument", argv[optind - 1]);
+			try_help(EXIT_FAIL);
+		default:
+			warnx("unknown option '%s'", argv[optind - 1]);
+			try_help(EXIT_FAIL);
+		}
+	}
+	if (undo) {
+		if (!output && optind == argc - 1)
+			output = argv[optind++];
+		if (!output || optind != argc)
+			errx(EXIT_FAIL, "--undo-apply needs the undo file and one STORE");
+		return undo_apply(undo, output, force, dry_run, quiet);
+	}
+	if (optind != argc) {
+		warnx("unexpected argument '%s'", argv[optind]);
+		try_help(EXIT_FAIL);
+	}
+	if (!input || !output) {
+		warnx("%s", !input ? "no dump given (-i DUMP)" : "no store given (-o STORE)");
+		try_help(EXIT_FAIL);
+	}
+
+	/* First pass: check everything, write nothing. */
+	if (dump_reader_open(input, &reader) < 0)
+		return EXIT_FAIL;
+	r.dump = input;
+	ret = dump_reader_run(reader, &restore_ops, &r);
+	free(r.olds);
+	free(r.news);
+	free(r.lines);
+	if (ret)
+		goto fail_reader;
+
+	inspect_target(output, &t);
+	need_undo = t.exists && t.size > 0;
+	if (need_undo && !force) {
+		warnx("%s %s: refusing to overwrite it without --force (the bytes overwritten are "
+		      "saved to an undo file first)", output,
+		      t.is_blk ? "is a block device" :
+		      t.has_magic ? "already holds a snapshot store (SnAp magic)" : "is not empty");
+		goto fail_reader;
+	}
+	if (t.is_blk && t.size < r.store_size) {
+		warnx("%s is %" PRIu64 " bytes, the store needs %" PRIu64, output, t.size,
+		      r.store_size);
+		goto fail_reader;
+	}
+	if (t.exists && t.size > r.store_size && tool_verbosity() > 0)
+		warnx("warning: %s is %" PRIu64 " bytes, more than the store size %" PRIu64
+		      ": it is not shrunk, the kernel will use all of it", output, t.size,
+		      r.store_size);
+	if (need_undo && !undo_file) {
+		if (t.is_blk) {
+			warnx("%s is a block device: give --undo FILE (on another device) for the "
+			      "bytes it overwrites", output);
+			goto fail_reader;
+		}
+		if (asprintf(&undo_buf, "%s.snap_restore-undo", output) < 0)
+			goto fail_reader;
+		undo_file = undo_buf;
+	}
+	if (need_undo && stat(undo_file, &st) == 0) {
+		warnx("undo file %s already exists: move it away or choose another with --undo",
+		      undo_file);
+		goto fail_reader;
+	}
+	if (dry_run) {
+		print_plan(&r, &t, need_undo ? undo_file : NULL);
+		dump_reader_free(reader);
+		free(undo_buf);
+		return EXIT_OK;
+	}
+
+	if (!t.exists)
+		fd = open(output, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	else
+		fd = open(output, O_RDWR | O_CLOEXEC | (t.is_blk && !force ? O_EXCL : 0));
+	if (fd < 0) {
+		warnx("cannot open %s: %s", output, strerror(errno));
+		goto fail_reader;
+	}
+	if (t.exists && (fstat(fd, &st) < 0 || st.st_dev != t.dev || st.st_ino != t.ino)) {
+		warnx("%s changed while it was being checked", output);
+		goto fail_fd;
+	}
+	if (need_undo) {
+		int e = write_undo(undo_file, fd, &t, r.chunk_bytes, r.per_area, r.areas);
+
+		if (e < 0) {
+			warnx("cannot write undo file %s: %s; %s was not changed", undo_file,
+			      strerror(-e), output);
+			goto fail_fd;
+		}
+		if (!quiet)
+			printf("saved the %" PRIu64 " chunks about to be overwritten to %s\n",
+			       r.areas + 1, undo_file);
+	}
+
+	/* Second pass: write. */
+	ret = snapcow_writer_new(fd, output, r.chunk_sectors, r.store_size, &r.w);
+	if (ret < 0)
+		goto fail_write;
+	r.writing = 1;
+	ret = dump_reader_run(reader, &restore_ops, &r);
+	if (!ret)
+		ret = snapcow_writer_finish(r.w, r.valid);
+	snapcow_writer_free(r.w);
+	if (ret)
+		goto fail_write;
+	if (close(fd) < 0) {
+		warnx("cannot close %s: %s", output, strerror(errno));
+		fd = -1;
+		goto fail_write;
+	}
+	dump_reader_free(reader);
+	if (!quiet)
+		printf("wrote %s: %" PRIu64 " exceptions in %" PRIu64 " areas, chunk %" PRIu32
+		       " sectors, store size %" PRIu64 " bytes, valid %" PRIu32 "\n", output,
+		       r.exceptions, r.areas, r.chunk_sectors, r.store_size, r.valid);
+	if (need_undo)
+		printf("to undo: %s --undo-apply %s %s\n", program_name, undo_file, output);
+	free(undo_buf);
+	return EXIT_OK;
+
+fail_write:
+	warnx("writing %s failed%s", output, !t.exists ? "; the new file was removed" : "");
+	if (!t.exists)
+		unlink(output);
+	else if (need_undo)
+		warnx("to put back what was overwritten: %s --undo-apply %s %s", program_name,
+		      undo_file, output);
+fail_fd:
+	if (fd >= 0)
+		close(fd);
+fail_reader:
+	dump_reader_free(reader);
+	free(undo_buf);
+	return EXIT_FAIL;
+}

@@ -1,0 +1,879 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * snap_rmap: name what lives in the chunks a dm-snapshot store holds.  For
+ * an ext2/3/4 filesystem in the snapshot view: every exception's origin
+ * chunk -> filesystem blocks -> owning inodes -> paths, plus the metadata
+ * (superblocks, group descriptors, bitmaps, inode tables, journal) and free
+ * space.  One pass over the inodes, whatever the number of chunks: the
+ * changed blocks go into a bitmap first, then each inode's extents (or
+ * block map) are tested against it.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ext2view.h"
+#include "tool.h"
+#include "viewopt.h"
+
+enum meta_kind {
+	M_SUPER,
+	M_SUPER_BACKUP,
+	M_GDT,
+	M_RESERVED_GDT,
+	M_BLOCK_BITMAP,
+	M_INODE_BITMAP,
+	M_INODE_TABLE,
+	M_JOURNAL,
+	M_RESERVED_INODES,
+	M_FILE_MAPS,
+	M_XATTR,
+	M_BOOT,
+	M_COUNT,
+};
+
+static const char *const meta_names[M_COUNT] = {
+	"superblock",
+	"backup superblocks",
+	"group descriptors",
+	"reserved group descriptor blocks",
+	"block bitmaps",
+	"inode bitmaps",
+	"inode tables",
+	"journal",
+	"other reserved inodes (quota, resize, orphan file...)",
+	"extent tree and indirect blocks of the files above",
+	"extended attribute blocks",
+	"boot block (before the superblock)",
+};
+
+static const char *const meta_keys[M_COUNT] = {
+	"superblock", "backup_superblocks", "group_descriptors", "reserved_gdt",
+	"block_bitmaps", "inode_bitmaps", "inode_tables", "journal", "reserved_inodes",
+	"file_maps", "xattr_blocks", "boot_block",
+};
+
+struct owner {
+	ext2_ino_t ino;
+	uint16_t mode;
+	uint16_t links;
+	uint64_t changed;   /* changed data blocks */
+	uint64_t maps;      /* changed extent-tree / indirect blocks */
+	uint64_t lost;      /* blocks of initialised data in chunks the table lacks */
+	ext2_ino_t parent;  /* directory holding the first name found */
+	char *name;         /* that name */
+	char *path;
+};
+
+struct rmap {
+	ext2_filsys fs;
+	struct viewset *vs;
+	int zero_origin;
+	int want_lost;
+	ext2fs_block_bitmap changed;  /* fs blocks in remapped chunks */
+	ext2fs_block_bitmap claimed;  /* changed blocks attributed to something */
+	uint64_t nchanged, chunks, chunks_past_end, boot_changed;
+	uint64_t meta[M_COUNT];
+	struct owner *owners;
+	size_t nowners, cap;
+	ext2_ino_t *dirs;
+	size_t ndirs, dircap;
+	uint64_t free_blocks, unowned, unreadable_inodes;
+	/* the file being scanned */
+	struct owner cur;
+	enum meta_kind cur_meta; /* M_COUNT: an ordinary file */
+};
+
+static void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n);
+	if (!p)
+		errx(EXIT_FAIL, "out of memory");
+	return p;
+}
+
+/* ext2fs_find_first_zero_block_bitmap2(), except that libext2fs 1.47's
+ * red-black tree bitmaps answer ENOENT when no bit at all is set. */
+static errcode_t find_zero(ext2fs_block_bitmap b, blk64_t start, blk64_t end, blk64_t *out)
+{
+	if (!ext2fs_test_block_bitmap2(b, start)) {
+		*out = start;
+		return 0;
+	}
+	return ext2fs_find_first_zero_block_bitmap2(b, start, end, out);
+}
+
+/* Blocks in [start, end] not claimed yet: a block is counted once, for
+ * the first owner found (metadata first, then inodes in order). */
+static uint64_t count_unclaimed(struct rmap *m, blk64_t start, blk64_t end)
+{
+	blk64_t first, set;
+	uint64_t n = 0;
+
+	while (start <= end) {
+		if (find_zero(m->claimed, start, end, &first))
+			break;
+		if (ext2fs_find_first_set_block_bitmap2(m->claimed, first, end, &set))
+			set = end + 1;
+		n += set - first;
+		start = set;
+	}
+	return n;
+}
+
+/* Count (and claim) the changed blocks in [start, start + len) that
+ * nothing claimed before. */
+static uint64_t count_changed(struct rmap *m, blk64_t start, uint64_t len)
+{
+	const blk64_t fdb = m->fs->super->s_first_data_block;
+	blk64_t end, first, zero;
+	uint64_t n = 0, total = ext2fs_blocks_count(m->fs->super);
+
+	if (start < fdb) { /* the bitmaps start at the first data block */
+		if (len <= fdb - start)
+			return 0;
+		len -= fdb - start;
+		start = fdb;
+	}
+	if (!len || start >= total)
+		return 0;
+	if (len > total - start)
+		len = total - start;
+	end = start + len - 1;
+	while (start <= end) {
+		if (ext2fs_find_first_set_block_bitmap2(m->changed, start, end, &first))
+			break;
+		if (find_zero(m->changed, first, end, &zero))
+			zero = end + 1;
+		n += count_unclaimed(m, first, zero - 1);
+		ext2fs_mark_block_bitmap_range2(m->claimed, first, (unsigned int)(zero - first));
+		start = zero;
+	}
+	return n;
+}
+
+/* Blocks in [start, start + len) NOT in the changed set (for a zero
+ * origin: blocks that read as zeros). */
+static uint64_t count_unchanged(struct rmap *m, blk64_t start, uint64_t len)
+{
+	const blk64_t fdb = m->fs->super->s_first_data_block;
+	blk64_t end, first, set;
+	uint64_t n = 0, total = ext2fs_blocks_count(m->fs->super);
+
+	if (start < fdb) {
+		if (len <= fdb - start)
+			return 0;
+		len -= fdb - start;
+		start = fdb;
+	}
+	if (!len || start >= total)
+		return 0;
+	if (len > total - start)
+		len = total - start;
+	end = start + len - 1;
+	while (start <= end) {
+		if (find_zero(m->changed, start, end, &first))
+			break;
+		if (ext2fs_find_first_set_block_bitmap2(m->changed, first, end, &set))
+			set = end + 1;
+		n += set - first;
+		start = set;
+	}
+	return n;
+}
+
+static void build_changed(struct rmap *m, uint64_t from, uint64_t to)
+{
+	const uint64_t cb = m->vs->chunk_bytes, bs = m->fs->blocksize;
+	const uint64_t total = ext2fs_blocks_count(m->fs->super);
+	const blk64_t fdb = m->fs->super->s_first_data_block;
+	const struct snapcow_map *map = snapcow_view_map(m->vs->view);
+	struct snapcow_exception e;
+	uint64_t c = from;
+	errcode_t err;
+
+	err = ext2fs_allocate_subcluster_bitmap(m->fs, "changed blocks", &m->changed);
+	if (!err)
+		err = ext2fs_allocate_subcluster_bitmap(m->fs, "claimed blocks", &m->claimed);
+	if (err)
+		errx(EXIT_FAIL, "cannot allocate a block bitmap: %s", error_message(err));
+	while (c <= to && snapcow_map_next(map, c, &e) && e.old_chunk <= to) {
+		uint64_t first = e.old_chunk * cb / bs, last = ((e.old_chunk + 1) * cb - 1) / bs;
+
+		m->chunks++;
+		c = e.old_chunk + 1;
+		if (first >= total) {
+			m->chunks_past_end++;
+			continue;
+		}
+		if (last >= total)
+			last = total - 1;
+		if (first < fdb) {
+			/* The boot block of a 1 KiB-block filesystem: outside the
+			 * bitmaps, counted here. */
+			m->meta[M_BOOT] += (last < fdb ? last + 1 : fdb) - first;
+			m->boot_changed += (last < fdb ? last + 1 : fdb) - first;
+			if (last < fdb)
+				continue;
+			first = fdb;
+		}
+		ext2fs_mark_block_bitmap_range2(m->changed, first, (unsigned int)(last - first + 1));
+		if (!c)
+			break; /* wrapped */
+	}
+	m->nchanged = m->boot_changed;
+	if (total > fdb)
+		m->nchanged += total - fdb - count_unchanged(m, fdb, total - fdb);
+}
+
+static void classify_metadata(struct rmap *m)
+{
+	ext2_filsys fs = m->fs;
+	blk64_t super, old_desc, new_desc;
+	blk_t used;
+	dgrp_t g;
+
+	for (g = 0; g < fs->group_desc_count; g++) {
+		if (ext2fs_super_and_bgd_loc2(fs, g, &super, &old_desc, &new_desc, &used))
+			continue;
+		if (super || g == 0)
+			m->meta[g == 0 ? M_SUPER : M_SUPER_BACKUP] += count_changed(m, super, 1);
+		if (old_desc) {
+			m->meta[M_GDT] += count_changed(m, old_desc, fs->desc_blocks);
+			m->meta[M_RESERVED_GDT] += count_changed(m, old_desc + fs->desc_blocks,
+								 fs->super->s_reserved_gdt_blocks);
+		}
+		if (new_desc)
+			m->meta[M_GDT] += count_changed(m, new_desc, 1);
+		m->meta[M_BLOCK_BITMAP] += count_changed(m, ext2fs_block_bitmap_loc(fs, g), 1);
+		m->meta[M_INODE_BITMAP] += count_changed(m, ext2fs_inode_bitmap_loc(fs, g), 1);
+		m->meta[M_INODE_TABLE] += count_changed(m, ext2fs_inode_table_loc(fs, g),
+							fs->inode_blocks_per_group);
+	}
+}
+
+static void add_owner(struct rmap *m, const struct owner *o)
+{
+	if (m->nowners == m->cap) {
+		m->cap = m->cap ? m->cap * 2 : 256;
+		m->owners = xrealloc(m->owners, m->cap * sizeof(*m->owners));
+	}
+	m->owners[m->nowners++] = *o;
+}
+
+/* Data blocks [pblk, pblk + len) of the current inode. */
+static void owned_range(struct rmap *m, blk64_t pblk, uint64_t len, int initialised)
+{
+	uint64_t n = count_changed(m, pblk, len);
+
+	if (m->cur_meta != M_COUNT)
+		m->meta[m->cur_meta] += n;
+	else
+		m->cur.changed += n;
+	if (m->want_lost && initialised && m->cur_meta == M_COUNT)
+		m->cur.lost += count_unchanged(m, pblk, len);
+}
+
+static void owned_map_block(struct rmap *m, blk64_t blk)
+{
+	uint64_t n = count_changed(m, blk, 1);
+
+	if (m->cur_meta != M_COUNT) {
+		m->meta[m->cur_meta] += n;
+	} else {
+		m->cur.maps += n;
+		m->meta[M_FILE_MAPS] += n;
+	}
+}
+
+static errcode_t walk_extents(struct rmap *m, ext2_ino_t ino, struct ext2_inode *inode)
+{
+	ext2_extent_handle_t h;
+	struct ext2fs_extent ext;
+	errcode_t err;
+	int op = EXT2_EXTENT_ROOT;
+
+	err = ext2fs_extent_open2(m->fs, ino, inode, &h);
+	if (err)
+		return err;
+	for (;;) {
+		err = ext2fs_extent_get(h, op, &ext);
+		op = EXT2_EXTENT_NEXT;
+		if (err == EXT2_ET_EXTENT_NO_NEXT || err == EXT2_ET_NO_CURRENT_NODE) {
+			err = 0;
+			break;
+		}
+		if (err)
+			break;
+		if (ext.e_flags & EXT2_EXTENT_FLAGS_SECOND_VISIT)
+			continue;
+		if (ext.e_flags & EXT2_EXTENT_FLAGS_LEAF)
+			owned_range(m, ext.e_pblk, ext.e_len,
+				    !(ext.e_flags & EXT2_EXTENT_FLAGS_UNINIT));
+		else
+			owned_map_block(m, ext.e_pblk); /* the child tree block */
+	}
+	ext2fs_extent_free(h);
+	return err;
+}
+
+static int block_cb(ext2_filsys fs, blk64_t *blocknr, e2_blkcnt_t blockcnt, blk64_t ref_blk,
+		    int ref_offset, void *priv)
+{
+	struct rmap *m = priv;
+
+	(void)fs, (void)ref_blk, (void)ref_offset;
+	if (blockcnt < 0)
+		owned_map_block(m, *blocknr);
+	else
+		owned_range(m, *blocknr, 1, 1);
+	return 0;
+}
+
+static enum meta_kind reserved_kind(ext2_filsys fs, ext2_ino_t ino)
+{
+	if (ino == fs->super->s_journal_inum && ext2fs_has_feature_journal(fs->super))
+		return M_JOURNAL;
+	if (ino < EXT2_FIRST_INODE(fs->super) && ino != EXT2_ROOT_INO)
+		return M_RESERVED_INODES;
+	if (ino == fs->super->s_usr_quota_inum || ino == fs->super->s_grp_quota_inum ||
+	    ino == fs->super->s_prj_quota_inum || ino == fs->super->s_orphan_file_inum)
+		return M_RESERVED_INODES;
+	return M_COUNT;
+}
+
+static void scan_inodes(struct rmap *m)
+{
+	ext2_filsys fs = m->fs;
+	ext2_inode_scan scan;
+	struct ext2_inode inode;
+	ext2_ino_t ino;
+	errcode_t err;
+
+	err = ext2fs_open_inode_scan(fs, 64, &scan);
+	if (err)
+		errx(EXIT_FAIL, "cannot scan the inodes: %s", error_message(err));
+	for (;;) {
+		err = ext2fs_get_next_inode(scan, &ino, &inode);
+		if (err == EXT2_ET_BAD_BLOCK_IN_INODE_TABLE) {
+			m->unreadable_inodes++;
+			continue;
+		}
+		if (err)
+			errx(EXIT_FAIL, "cannot read inode %u: %s", ino, error_message(err));
+		if (!ino)
+			break;
+		if (!inode.i_mode || !ext2fs_test_inode_bitmap2(fs->inode_map, ino))
+			continue;
+		if (LINUX_S_ISDIR(inode.i_mode)) {
+			if (m->ndirs == m->dircap) {
+				m->dircap = m->dircap ? m->dircap * 2 : 256;
+				m->dirs = xrealloc(m->dirs, m->dircap * sizeof(*m->dirs));
+			}
+			m->dirs[m->ndirs++] = ino;
+		}
+		memset(&m->cur, 0, sizeof(m->cur));
+		m->cur.ino = ino;
+		m->cur.mode = inode.i_mode;
+		m->cur.links = inode.i_links_count;
+		m->cur_meta = reserved_kind(fs, ino);
+		if (ext2fs_file_acl_block(fs, &inode))
+			m->meta[M_XATTR] += count_changed(m, ext2fs_file_acl_block(fs, &inode), 1);
+		if (ext2fs_inode_has_valid_blocks2(fs, &inode)) {
+			if (inode.i_flags & EXT4_EXTENTS_FL)
+				err = walk_extents(m, ino, &inode);
+			else
+				err = ext2fs_block_iterate3(fs, ino, BLOCK_FLAG_READ_ONLY, NULL,
+							    block_cb, m);
+			if (err)
+				warnx("inode %u: cannot walk its blocks: %s", ino,
+				      error_message(err));
+		}
+		if (m->cur_meta == M_COUNT && (m->cur.changed || m->cur.maps || m->cur.lost))
+			add_owner(m, &m->cur);
+	}
+	ext2fs_close_inode_scan(scan);
+}
+
+static int cmp_owner_ino(const void *a, const void *b)
+{
+	const struct owner *x = a, *y = b;
+
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+static int cmp_owner_path(const void *a, const void *b)
+{
+	const struct owner *x = a, *y = b;
+
+	return strcmp(x->path, y->path);
+}
+
+struct name_ctx {
+	struct rmap *m;
+	ext2_ino_t dir;
+	size_t left;
+};
+
+static int name_cb(ext2_ino_t dir, int entry, struct ext2_dir_entry *de, int offset,
+		   int blocksize, char *buf, void *priv)
+{
+	struct name_ctx *nc = priv;
+	struct owner key, *o;
+	int len = ext2fs_dirent_name_len(de);
+
+	(void)dir, (void)entry, (void)offset, (void)blocksize, (void)buf;
+	if (!de->inode || (len == 1 && de->name[0] == '.') ||
+	    (len == 2 && de->name[0] == '.' && de->name[1] == '.'))
+		return 0;
+	key.ino = de->inode;
+	o = bsearch(&key, nc->m->owners, nc->m->nowners, sizeof(key), cmp_owner_ino);
+	if (!o || o->name || LINUX_S_ISDIR(o->mode))
+		return 0;
+	o->parent = nc->dir;
+	o->name = xrealloc(NULL, (size_t)len + 1);
+	memcpy(o->name, de->name, (size_t)len);
+	o->name[len] = 0;
+	if (--nc->left == 0)
+		return DIRENT_ABORT;
+	return 0;
+}
+
+/* Name every owner: directories by walking "..", other files by finding
+ * an entry that points at them (one pass over the directories, stopping
+ * when all are named). */
+static void name_owners(struct rmap *m)
+{
+	struct name_ctx nc = { .m = m };
+	size_t i;
+	char *p;
+
+	qsort(m->owners, m->nowners, sizeof(*m->owners), cmp_owner_ino);
+	for (i = 0; i < m->nowners; i++)
+		if (!LINUX_S_ISDIR(m->owners[i].mode))
+			nc.left++;
+	for (i = 0; i < m->ndirs && nc.left; i++) {
+		nc.dir = m->dirs[i];
+		ext2fs_dir_iterate2(m->fs, nc.dir, 0, NULL, name_cb, &nc);
+	}
+	for (i = 0; i < m->nowners; i++) {
+		struct owner *o = &m->owners[i];
+		char *dpath = NULL;
+		size_t len;
+
+		if (LINUX_S_ISDIR(o->mode)) {
+			if (ext2fs_get_pathname(m->fs, o->ino, 0, &dpath) == 0) {
+				len = strlen(dpath);
+				o->path = xrealloc(NULL, len + 2);
+				snprintf(o->path, len + 2, "%s%s", dpath,
+					 strcmp(dpath, "/") ? "/" : "");
+				ext2fs_free_mem(&dpath);
+			}
+		} else if (o->name && ext2fs_get_pathname(m->fs, o->parent, 0, &dpath) == 0) {
+			len = strlen(dpath) + strlen(o->name) + 2;
+			o->path = xrealloc(NULL, len);
+			snprintf(o->path, len, "%s%s%s", dpath, strcmp(dpath, "/") ? "/" : "",
+				 o->name);
+			ext2fs_free_mem(&dpath);
+		}
+		if (!o->path) {
+			p = xrealloc(NULL, 96);
+			snprintf(p, 96, "<inode %u: no name found (%s)>", o->ino,
+				 o->links ? "directory entry not found" :
+				 "deleted while open: orphan");
+			o->path = p;
+		}
+	}
+	qsort(m->owners, m->nowners, sizeof(*m->owners), cmp_owner_path);
+}
+
+static void classify_rest(struct rmap *m)
+{
+	const uint64_t total = ext2fs_blocks_count(m->fs->super);
+	blk64_t b = m->fs->super->s_first_data_block, first, zero;
+
+	/* Changed blocks nothing claimed: free in the filesystem's bitmap, or
+	 * allocated with no owner found. */
+	while (b < total) {
+		if (ext2fs_find_first_set_block_bitmap2(m->changed, b, total - 1, &first))
+			break;
+		if (find_zero(m->changed, first, total - 1, &zero))
+			zero = total;
+		for (b = first; b < zero; b++) {
+			if (ext2fs_fast_test_block_bitmap2(m->claimed, b))
+				continue;
+			if (ext2fs_test_block_bitmap2(m->fs->block_map, b))
+				m->unowned++;
+			else
+				m->free_blocks++;
+		}
+	}
+}
+
+/* ---- --uncommitted --------------------------------------------------------- */
+
+struct urange {
+	uint64_t first, last; /* store chunks */
+};
+
+struct uncommitted {
+	uint64_t next_free, chunks;
+	struct urange *r;
+	size_t n, cap;
+};
+
+static int chunk_is_zero(const unsigned char *p, size_t n)
+{
+	return p[0] == 0 && !memcmp(p, p + 1, n - 1);
+}
+
+static void scan_uncommitted(struct viewset *vs, struct uncommitted *u)
+{
+	struct snapcow_store *s = vs->store;
+	const uint64_t chunks = snapcow_store_chunks(s), cb = vs->chunk_bytes;
+	const uint32_t per_area = snapcow_store_per_area(s);
+	struct snapcow_uncommitted quick;
+	unsigned char *buf;
+	uint64_t c;
+	int r;
+
+	memset(u, 0, sizeof(*u));
+	u->next_free = vs->stats.next_free;
+	/* The library's scan skips holes; use it to skip the work when there
+	 * is nothing, then list the chunks between its first and last. */
+	r = snapcow_store_scan_uncommitted(s, u->next_free, &quick);
+	if (r < 0)
+		errx(EXIT_FAIL, "%s: cannot scan past next_free: %s", snapcow_store_name(s),
+		     snapcow_strerror(r));
+	if (!quick.chunks)
+		return;
+	buf = xrealloc(NULL, cb);
+	for (c = quick.first; c <= quick.last && c < chunks; c++) {
+		if (snapcow_chunk_is_metadata(per_area, c))
+			continue;
+		r = snapcow_store_read_chunk(s, c, buf);
+		if (r < 0)
+			errx(EXIT_FAIL, "%s: cannot read chunk %" PRIu64 " at byte offset %" PRIu64
+			     ": %s", snapcow_store_name(s), c, c * cb, snapcow_strerror(r));
+		if (chunk_is_zero(buf, cb))
+			continue;
+		u->chunks++;
+		if (u->n && u->r[u->n - 1].last + 1 == c) {
+			u->r[u->n - 1].last = c;
+			continue;
+		}
+		if (u->n && u->r[u->n - 1].last + 2 == c &&
+		    snapcow_chunk_is_metadata(per_area, c - 1)) {
+			u->r[u->n - 1].last = c; /* only an area chunk between */
+			continue;
+		}
+		if (u->n == u->cap) {
+			u->cap = u->cap ? u->cap * 2 : 64;
+			u->r = xrealloc(u->r, u->cap * sizeof(*u->r));
+		}
+		u->r[u->n].first = u->r[u->n].last = c;
+		u->n++;
+	}
+	free(buf);
+}
+
+/* ---- output ---------------------------------------------------------------- */
+
+static const char *file_kind(uint16_t mode)
+{
+	if (LINUX_S_ISDIR(mode))
+		return "directory";
+	if (LINUX_S_ISLNK(mode))
+		return "symlink";
+	if (LINUX_S_ISREG(mode))
+		return "file";
+	return "other";
+}
+
+static void print_human(const struct rmap *m, const char *store, const char *fstype,
+			const struct uncommitted *u, int want_uncommitted)
+{
+	const uint64_t cb = m->vs->chunk_bytes;
+	uint64_t files = 0, i, lost_files = 0;
+	int k;
+
+	printf("store:       %s, %" PRIu64 " exceptions, %" PRIu64 "-byte chunks\n", store,
+	       snapcow_map_count(snapcow_view_map(m->vs->view)), cb);
+	printf("filesystem:  %s, %u-byte blocks, %llu blocks\n", fstype, m->fs->blocksize,
+	       (unsigned long long)ext2fs_blocks_count(m->fs->super));
+	printf("changed:     %" PRIu64 " chunks, %" PRIu64 " filesystem blocks", m->chunks,
+	       m->nchanged);
+	if (m->chunks_past_end)
+		printf(" (%" PRIu64 " chunks past the end of the filesystem)", m->chunks_past_end);
+	printf("\n");
+	for (i = 0; i < m->nowners; i++)
+		if (m->owners[i].changed || m->owners[i].maps)
+			files++;
+	printf("\nfiles and directories with changed blocks: %" PRIu64 "\n", files);
+	if (files)
+		printf("%10s  %s\n", "blocks", "path");
+	for (i = 0; i < m->nowners; i++) {
+		const struct owner *o = &m->owners[i];
+
+		if (!o->changed && !o->maps)
+			continue;
+		printf("%10" PRIu64 "  %s", o->changed + o->maps, o->path);
+		if (!LINUX_S_ISDIR(o->mode) && o->links > 1)
+			printf("  (%u links)", o->links);
+		printf("\n");
+	}
+	printf("\nmetadata:\n");
+	for (k = 0; k < M_COUNT; k++)
+		if (m->meta[k])
+			printf("%10" PRIu64 "  %s\n", m->meta[k], meta_names[k]);
+	printf("%10" PRIu64 "  free space: no file owns these blocks (deleted files, or\n"
+	       "            written by a file whose inode never reached the disk)\n",
+	       m->free_blocks);
+	if (m->unowned)
+		printf("%10" PRIu64 "  in use per the block bitmap, but no owner found\n",
+		       m->unowned);
+	if (m->unreadable_inodes)
+		printf("warning: %" PRIu64 " inodes could not be read\n", m->unreadable_inodes);
+	if (!want_uncommitted)
+		return;
+	printf("\nuncommitted data: %" PRIu64 " chunk%s past next_free (chunk %" PRIu64 ") "
+	       "hold non-zero bytes\n", u->chunks, u->chunks == 1 ? "" : "s", u->next_free);
+	for (i = 0; i < u->n; i++)
+		printf("  store chunks %" PRIu64 "..%" PRIu64 " (bytes %" PRIu64 "..%" PRIu64 ")\n",
+		       u->r[i].first, u->r[i].last, u->r[i].first * cb, (u->r[i].last + 1) * cb - 1);
+	if (u->chunks)
+		printf("  their origin chunks are unknown: the kernel never wrote their records, "
+		       "so they cannot be placed in the view\n");
+	if (!m->zero_origin)
+		return;
+	for (i = 0; i < m->nowners; i++)
+		if (m->owners[i].lost)
+			lost_files++;
+	printf("\nfiles whose written data is not in the table: %" PRIu64 "\n", lost_files);
+	if (lost_files)
+		printf("  (zero origin: these blocks read as zeros; their data was never "
+		       "committed, possibly in the chunks above)\n%10s  %s\n", "blocks", "path");
+	for (i = 0; i < m->nowners; i++)
+		if (m->owners[i].lost)
+			printf("%10" PRIu64 "  %s\n", m->owners[i].lost, m->owners[i].path);
+}
+
+static void print_json(const struct rmap *m, const char *store, const char *fstype,
+		       const struct uncommitted *u, int want_uncommitted)
+{
+	json_object *o = json_object_new_object(), *a, *f, *md;
+	size_t i;
+	int k;
+
+	json_object_object_add(o, "store", json_object_new_string(store));
+	json_object_object_add(o, "exceptions", json_object_new_int64((int64_t)snapcow_map_count(
+							snapcow_view_map(m->vs->view))));
+	json_object_object_add(o, "chunk_bytes", json_object_new_int64(m->vs->chunk_bytes));
+	json_object_object_add(o, "type", json_object_new_string(fstype));
+	json_object_object_add(o, "block_size", json_object_new_int64(m->fs->blocksize));
+	json_object_object_add(o, "blocks", json_object_new_int64(
+						   (int64_t)ext2fs_blocks_count(m->fs->super)));
+	json_object_object_add(o, "changed_chunks", json_object_new_int64((int64_t)m->chunks));
+	json_object_object_add(o, "changed_blocks", json_object_new_int64((int64_t)m->nchanged));
+	json_object_object_add(o, "chunks_past_end", json_object_new_int64((int64_t)m->chunks_past_end));
+	a = json_object_new_array();
+	for (i = 0; i < m->nowners; i++) {
+		const struct owner *w = &m->owners[i];
+
+		f = json_object_new_object();
+		json_object_object_add(f, "inode", json_object_new_int64(w->ino));
+		json_object_object_add(f, "path", json_object_new_string(w->path));
+		json_object_object_add(f, "kind", json_object_new_string(file_kind(w->mode)));
+		json_object_object_add(f, "links", json_object_new_int(w->links));
+		json_object_object_add(f, "changed_blocks", json_object_new_int64((int64_t)w->changed));
+		json_object_object_add(f, "changed_map_blocks", json_object_new_int64((int64_t)w->maps));
+		if (want_uncommitted && m->zero_origin)
+			json_object_object_add(f, "uncommitted_blocks",
+					       json_object_new_int64((int64_t)w->lost));
+		json_object_array_add(a, f);
+	}
+	json_object_object_add(o, "files", a);
+	md = json_object_new_object();
+	for (k = 0; k < M_COUNT; k++)
+		json_object_object_add(md, meta_keys[k], json_object_new_int64((int64_t)m->meta[k]));
+	json_object_object_add(o, "metadata", md);
+	json_object_object_add(o, "free_blocks", json_object_new_int64((int64_t)m->free_blocks));
+	json_object_object_add(o, "unowned_blocks", json_object_new_int64((int64_t)m->unowned));
+	if (want_uncommitted) {
+		f = json_object_new_object();
+		json_object_object_add(f, "next_free", json_object_new_int64((int64_t)u->next_free));
+		json_object_object_add(f, "chunks", json_object_new_int64((int64_t)u->chunks));
+		a = json_object_new_array();
+		for (i = 0; i < u->n; i++) {
+			json_object *r = json_object_new_object();
+
+			json_object_object_add(r, "first_chunk", json_object_new_int64((int64_t)u->r[i].first));
+			json_object_object_add(r, "last_chunk", json_object_new_int64((int64_t)u->r[i].last));
+			json_object_array_add(a, r);
+		}
+		json_object_object_add(f, "ranges", a);
+		json_object_object_add(f, "origin_chunks_known", json_object_new_boolean(0));
+		json_object_object_add(o, "uncommitted", f);
+	}
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+						      JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+static void __attribute__((noreturn)) usage(void)
+{
+	printf("Usage: %s (--origin FILE|DEV | --zero-origin --size BYTES) [options] STORE\n"
+	       "\n"
+	       "Name the files, directories and filesystem metadata that live in the\n"
+	       "chunks a snapshot's COW store holds (ext2/3/4, read without the kernel).\n"
+	       "\n"
+	       "Options:\n"
+	       VIEWOPT_HELP
+	       "      --chunks A..B       only exceptions whose origin chunk is in A..B\n"
+	       "      --uncommitted       also list data chunks past next_free (written,\n"
+	       "                          never committed) and, on a zero origin, the files\n"
+	       "                          whose data is missing from the table\n"
+	       "  -f, --format FMT        human (default) or json\n"
+	       "  -h, --help              display this help and exit\n"
+	       "  -V, --version           display version information and exit\n"
+	       "\n"
+	       "Exit status: 0 ok, 1 failure, 2 not an ext2/3/4 filesystem.\n",
+	       program_name);
+	exit(EXIT_OK);
+}
+
+static void parse_chunks(const char *s, uint64_t *from, uint64_t *to)
+{
+	const char *dots = strstr(s, "..");
+	char a[64];
+
+	if (!dots || (size_t)(dots - s) >= sizeof(a))
+		goto bad;
+	memcpy(a, s, (size_t)(dots - s));
+	a[dots - s] = 0;
+	if ((*a && parse_u64(a, from) < 0) || (dots[2] && parse_u64(dots + 2, to) < 0))
+		goto bad;
+	if (*from > *to)
+		goto bad;
+	return;
+bad:
+	warnx("invalid chunk range: '%s' (A..B, either end may be left out)", s);
+	try_help(EXIT_FAIL);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		VIEWOPT_LONGOPTS,
+		{ "chunks", required_argument, NULL, 'c' },
+		{ "uncommitted", no_argument, NULL, 'u' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const formats[] = { "human", "json", NULL };
+	uint64_t from = 0, to = UINT64_MAX;
+	struct uncommitted u = { 0 };
+	struct viewopt vo = { 0 };
+	struct rmap m = { 0 };
+	char probed[128] = "", fstype[128];
+	int c, format = 0, want_uncommitted = 0, pr;
+	struct viewset vs;
+	const char *store;
+	errcode_t err;
+	size_t i;
+
+	tool_init(argv[0]);
+	while ((c = getopt_long(argc, argv, "f:hV", longopts, NULL)) != -1) {
+		if (viewopt_parse(&vo, c, optarg, EXIT_FAIL))
+			continue;
+		switch (c) {
+		case 'c':
+			parse_chunks(optarg, &from, &to);
+			break;
+		case 'u':
+			want_uncommitted = 1;
+			break;
+		case 'f':
+			format = parse_choice(optarg, formats);
+			if (format < 0) {
+				warnx("unknown format: '%s' (human or json)", optarg);
+				try_help(EXIT_FAIL);
+			}
+			break;
+		case 'h':
+			usage();
+		case 'V':
+			print_version_and_exit();
+		default:
+			try_help(EXIT_FAIL);
+		}
+	}
+	if (optind >= argc) {
+		warnx("no store given");
+		try_help(EXIT_FAIL);
+	}
+	if (argc - optind > 1) {
+		warnx("too many arguments");
+		try_help(EXIT_FAIL);
+	}
+	viewopt_check(&vo, EXIT_FAIL);
+	store = argv[optind];
+	viewopt_open(&vo, store, &vs, EXIT_FAIL);
+	add_error_table(&et_ext2_error_table);
+
+	pr = ext2view_probe(vs.view, probed, sizeof(probed));
+	if (pr < 0)
+		errx(EXIT_FAIL, "%s: cannot probe the snapshot view: %s", store, strerror(-pr));
+	if (pr == 2)
+		errx(EXIT_UNSUPPORTED, "%s: libblkid finds several filesystem signatures on the "
+		     "snapshot view: not mapping an ambiguous device", store);
+	if (pr == 1 && !ext2view_type_supported(probed))
+		errx(EXIT_UNSUPPORTED, "unsupported filesystem: %s", probed);
+	err = ext2view_open(vs.view, store, EXT2_FLAG_IGNORE_CSUM_ERRORS | EXT2_FLAG_SKIP_MMP,
+			    &m.fs);
+	if (err) {
+		if (pr == 0 && (err == EXT2_ET_BAD_MAGIC || err == EXT2_ET_SB_CSUM_INVALID))
+			errx(EXIT_FAIL, "%s: no filesystem found on the snapshot view (libblkid "
+			     "finds no signature, libext2fs: %s)", store, error_message(err));
+		errx(EXIT_FAIL, "%s: cannot open the filesystem on the snapshot view: %s", store,
+		     error_message(err));
+	}
+	snprintf(fstype, sizeof(fstype), "%s", pr == 1 ? probed : "ext2/3/4 (libblkid: none)");
+	err = ext2fs_read_bitmaps(m.fs);
+	if (err)
+		errx(EXIT_FAIL, "%s: cannot read the filesystem's bitmaps: %s", store,
+		     error_message(err));
+	m.fs->default_bitmap_type = EXT2FS_BMAP64_RBTREE;
+	m.vs = &vs;
+	m.zero_origin = vo.zero_origin;
+	m.want_lost = want_uncommitted && vo.zero_origin && from == 0 && to == UINT64_MAX;
+	build_changed(&m, from, to);
+	classify_metadata(&m);
+	scan_inodes(&m);
+	name_owners(&m);
+	classify_rest(&m);
+	if (want_uncommitted)
+		scan_uncommitted(&vs, &u);
+	if (format == 1)
+		print_json(&m, store, fstype, &u, want_uncommitted);
+	else
+		print_human(&m, store, fstype, &u, want_uncommitted);
+	for (i = 0; i < m.nowners; i++) {
+		free(m.owners[i].name);
+		free(m.owners[i].path);
+	}
+	free(m.owners);
+	free(m.dirs);
+	free(u.r);
+	ext2fs_free_block_bitmap(m.changed);
+	ext2fs_free_block_bitmap(m.claimed);
+	ext2fs_close_free(&m.fs);
+	viewset_close(&vs);
+	return ext2view_refused_writes() ? EXIT_FAIL : EXIT_OK;
+}

@@ -1,0 +1,438 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * snap_setvalid: set or clear the valid flag of a dm-snapshot exception
+ * store, after checking the whole table, saving the header chunk to an undo
+ * file and making sure the kernel is not using the store.  Also applies
+ * such an undo file (--undo-apply).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dmdev.h"
+#include "snapcow.h"
+#include "tool.h"
+
+/* Exit codes (fsck-like, see the man page). */
+enum {
+	SV_OK = 0,
+	SV_FAIL = 1,
+	SV_ERRORS = 4,
+	SV_USAGE = 16,
+};
+
+#define SHOW_PROBLEMS 5
+
+struct opts {
+	int valid;
+	int dry_run;
+	int force;
+	const char *undo;
+	const char *undo_apply;
+	const char *store;
+};
+
+static void __attribute__((noreturn)) usage(void)
+{
+	printf("Usage:\n"
+	       " %s [--valid|--invalid] [-n] [--undo FILE] [--force] STORE\n"
+	       " %s --undo-apply FILE [-n] [--force] STORE\n"
+	       "\n"
+	       "Set (or clear) the valid flag of a dm-snapshot exception store, the 4 bytes\n"
+	       "at offset 4, after checking its whole exception table and saving the header\n"
+	       "chunk to an undo file.\n"
+	       "\n"
+	       "Options:\n"
+	       "     --valid            mark the store valid (default)\n"
+	       "     --invalid          mark the store invalid\n"
+	       " -n, --dry-run          say what would be done, change nothing\n"
+	       "     --undo FILE        undo file to write (default:\n"
+	       "                        ./snap_setvalid-<store>-<time>.undo)\n"
+	       "     --undo-apply FILE  restore the bytes saved in FILE\n"
+	       " -f, --force            write even if the store is in use, or (undo) if it\n"
+	       "                        is not the store FILE was made for\n"
+	       " -q, --quiet            print errors only\n"
+	       " -h, --help             display this help\n"
+	       " -V, --version          display version\n"
+	       "\n"
+	       "Exit status: 0 done or nothing to do, 1 failure, 4 refused: the table has\n"
+	       "errors, 16 usage error.\n",
+	       program_name, program_name);
+	exit(SV_OK);
+}
+
+/* SNAPRESCUE_FAULT=before-undo|after-undo|after-write: a test hook that
+ * ends the process at that point of the rewrite, as a crash would. */
+static void fault_hook(void *data, enum snapcow_rewrite_step step)
+{
+	static const char *const names[] = { NULL, "before-undo", "after-undo", "after-write" };
+	const char *want = getenv("SNAPRESCUE_FAULT");
+
+	(void)data;
+	if (want && (unsigned int)step < 4 && names[step] && !strcmp(want, names[step])) {
+		fprintf(stderr, "%s: SNAPRESCUE_FAULT=%s: exiting with 99\n", program_name, want);
+		_exit(99);
+	}
+}
+
+/* Print @s single-quoted for a shell. */
+static void print_quoted(const char *s)
+{
+	putchar('\'');
+	for (; *s; s++) {
+		if (*s == '\'')
+			fputs("'\\''", stdout);
+		else
+			putchar(*s);
+	}
+	putchar('\'');
+}
+
+static void print_bytes(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		printf("%s%02x", i ? " " : "", b[i]);
+}
+
+/* Open @path read-write (read-only for a dry run), exclusively if it is a
+ * block device and not --force.  Exits on failure. */
+static int open_store(const struct opts *o, struct stat *st)
+{
+	int flags = O_CLOEXEC | (o->dry_run ? O_RDONLY : O_RDWR);
+	int fd;
+
+	if (stat(o->store, st) < 0)
+		errx(SV_FAIL, "cannot open %s: %s", o->store, strerror(errno));
+	if (S_ISDIR(st->st_mode))
+		errx(SV_FAIL, "cannot use %s: Is a directory", o->store);
+	if (!S_ISREG(st->st_mode) && !S_ISBLK(st->st_mode))
+		errx(SV_FAIL, "cannot use %s: not a regular file or block device", o->store);
+	if (S_ISBLK(st->st_mode) && !o->force)
+		flags |= O_EXCL;
+	fd = open(o->store, flags);
+	if (fd < 0 && errno == EBUSY)
+		errx(SV_FAIL, "%s: device is in use (the kernel or another program has it open): "
+		     "deactivate the snapshot that uses it first, or use --force", o->store);
+	if (fd < 0)
+		errx(SV_FAIL, "cannot open %s: %s", o->store, strerror(errno));
+	return fd;
+}
+
+/* Refuse a block device that an active dm device's table references. */
+static void check_dm_users(const struct opts *o, const struct stat *st)
+{
+	char why[256], users[1024];
+	int n;
+
+	if (!S_ISBLK(st->st_mode)) {
+		if (!o->force && tool_verbosity() > 0)
+			printf("%s: regular file: not checked for use by the kernel (only the "
+			       "header and table are)\n", o->store);
+		return;
+	}
+	dmdev_init(1);
+	if (dmdev_available(why, sizeof(why)) < 0) {
+		if (tool_verbosity() > 0)
+			printf("%s: device-mapper is not available (%s): table check skipped; "
+			       "the exclusive open succeeded\n", o->store, why);
+		return;
+	}
+	n = dmdev_users(st->st_rdev, users, sizeof(users));
+	if (n <= 0)
+		return;
+	if (o->force) {
+		warnx("warning: %s (%u:%u) is used by active device-mapper device%s: %s; "
+		      "writing anyway (--force)", o->store, major(st->st_rdev), minor(st->st_rdev),
+		      n > 1 ? "s" : "", users);
+		return;
+	}
+	errx(SV_FAIL, "%s (%u:%u) is used by active device-mapper device%s: %s; deactivate %s "
+	     "first (lvchange -an), or use --force", o->store, major(st->st_rdev),
+	     minor(st->st_rdev), n > 1 ? "s" : "", users, n > 1 ? "them" : "it");
+}
+
+struct problems {
+	unsigned int shown;
+};
+
+static void on_problem(void *data, const struct snapcow_problem *p)
+{
+	struct problems *pr = data;
+
+	if (p->severity != LOG_ERR || pr->shown >= SHOW_PROBLEMS)
+		return;
+	pr->shown++;
+	warnx("offset %llu: %s (%s)", (unsigned long long)p->offset, p->message, p->code);
+}
+
+/* Default undo file name in the current directory. */
+static void default_undo(const char *store, char *out, size_t len)
+{
+	char *copy = strdup(store), stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (!copy)
+		errx(SV_FAIL, "out of memory");
+	localtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	snprintf(out, len, "snap_setvalid-%s-%s.undo", basename(copy), stamp);
+	free(copy);
+}
+
+/* Refuse an undo file that would live on the store itself. */
+static void check_undo_place(const char *undo, const struct stat *store)
+{
+	char *copy = strdup(undo);
+	struct stat dir;
+
+	if (!copy)
+		errx(SV_FAIL, "out of memory");
+	if (stat(dirname(copy), &dir) < 0)
+		errx(SV_FAIL, "cannot use undo file %s: %s", undo, strerror(errno));
+	free(copy);
+	if (S_ISBLK(store->st_mode) && dir.st_dev == store->st_rdev)
+		errx(SV_FAIL, "undo file %s would be written on the store itself: choose another "
+		     "place with --undo", undo);
+	if (access(undo, F_OK) == 0)
+		errx(SV_FAIL, "undo file %s already exists: choose another name with --undo", undo);
+}
+
+static int do_set(const struct opts *o)
+{
+	struct snapcow_check_options copt = { .skip_data_scan = 1 };
+	struct snapcow_rewrite_options ropt = { 0 };
+	struct snapcow_check_result res;
+	struct problems pr = { 0 };
+	struct snapcow_store *s;
+	char undo[PATH_MAX], *abs_undo, *abs_store;
+	uint32_t want = o->valid ? 1 : 0, le = htole32(want);
+	struct stat st;
+	int fd, r;
+
+	fd = open_store(o, &st);
+	r = snapcow_store_open_fd(fd, o->store, o->dry_run ? 0 : SNAPCOW_OPEN_RDWR, &s);
+	if (r < 0) {
+		close(fd);
+		errx(SV_FAIL, "%s: not a usable exception store: %s", o->store, snapcow_strerror(r));
+	}
+	check_dm_users(o, &st);
+
+	if (o->valid) {
+		r = snapcow_store_check(s, &copt, on_problem, &pr, &res);
+		if (r < 0)
+			errx(SV_FAIL, "%s: cannot check the exception table: %s", o->store,
+			     snapcow_strerror(r));
+		if (res.errors) {
+			errx(SV_ERRORS, "%s: refusing to mark valid: %llu error%s in the exception "
+			     "table%s; run 'snap_check %s' to see %s (nothing was changed)",
+			     o->store, (unsigned long long)res.errors, res.errors > 1 ? "s" : "",
+			     res.errors > pr.shown ? " (first ones above)" : " (above)", o->store,
+			     res.errors > 1 ? "them all" : "it");
+		}
+		if (tool_verbosity() > 0)
+			printf("%s: table checked: %llu exceptions in %llu metadata area%s, next free "
+			       "chunk %llu, no errors\n", o->store,
+			       (unsigned long long)res.stats.exceptions,
+			       (unsigned long long)res.stats.areas, res.stats.areas == 1 ? "" : "s",
+			       (unsigned long long)res.stats.next_free);
+	}
+
+	if (snapcow_store_header(s)->valid == want) {
+		printf("%s: already marked %s (valid flag %u): nothing to do\n", o->store,
+		       o->valid ? "valid" : "invalid", want);
+		snapcow_store_free(s);
+		close(fd);
+		return SV_OK;
+	}
+	if (o->valid && snapcow_store_header(s)->valid > 1) {
+		printf("%s: valid flag is %u (the kernel already treats it as valid): nothing "
+		       "to do\n", o->store, snapcow_store_header(s)->valid);
+		snapcow_store_free(s);
+		close(fd);
+		return SV_OK;
+	}
+
+	if (o->undo)
+		snprintf(undo, sizeof(undo), "%s", o->undo);
+	else
+		default_undo(o->store, undo, sizeof(undo));
+	check_undo_place(undo, &st);
+
+	if (o->dry_run) {
+		printf("dry run: would save the header chunk (%u bytes at offset 0) to %s,\n"
+		       "then write ", snapcow_store_chunk_bytes(s), undo);
+		print_bytes(&le, 4);
+		printf(" at offset 4 (valid flag %u -> %u); nothing changed\n",
+		       snapcow_store_header(s)->valid, want);
+		snapcow_store_free(s);
+		close(fd);
+		return SV_OK;
+	}
+
+	ropt.undo_path = undo;
+	ropt.program = program_name;
+	ropt.step_fn = fault_hook;
+	r = snapcow_store_set_valid(s, want, &ropt);
+	if (r == 1) {
+		printf("%s: already marked %s: nothing to do\n", o->store,
+		       o->valid ? "valid" : "invalid");
+		snapcow_store_free(s);
+		close(fd);
+		return SV_OK;
+	}
+	abs_undo = realpath(undo, NULL);
+	abs_store = realpath(o->store, NULL);
+	if (r < 0) {
+		warnx("%s: cannot mark %s: %s", o->store, o->valid ? "valid" : "invalid",
+		      snapcow_strerror(r));
+		if (abs_undo) {
+			printf("the old header chunk is saved in %s; to restore it:\n"
+			       "  %s --undo-apply ", abs_undo, program_name);
+			print_quoted(abs_undo);
+			putchar(' ');
+			print_quoted(abs_store ? abs_store : o->store);
+			putchar('\n');
+		}
+		free(abs_undo);
+		free(abs_store);
+		snapcow_store_free(s);
+		close(fd);
+		return SV_FAIL;
+	}
+	printf("%s: marked %s: wrote ", o->store, o->valid ? "valid" : "invalid");
+	print_bytes(&le, 4);
+	printf(" at offset 4, synced and read back\n"
+	       "old header chunk (%u bytes) saved in %s\n"
+	       "to undo: %s --undo-apply ", snapcow_store_chunk_bytes(s),
+	       abs_undo ? abs_undo : undo, program_name);
+	print_quoted(abs_undo ? abs_undo : undo);
+	putchar(' ');
+	print_quoted(abs_store ? abs_store : o->store);
+	putchar('\n');
+	free(abs_undo);
+	free(abs_store);
+	snapcow_store_free(s);
+	close(fd);
+	return SV_OK;
+}
+
+static int do_undo_apply(const struct opts *o)
+{
+	struct snapcow_undo *u;
+	unsigned int flags = 0;
+	struct stat st;
+	int fd, r;
+
+	r = snapcow_undo_open(o->undo_apply, &u);
+	if (r < 0)
+		errx(SV_FAIL, "cannot use undo file %s: %s", o->undo_apply, snapcow_strerror(r));
+	fd = open_store(o, &st);
+	check_dm_users(o, &st);
+	if (o->force)
+		flags |= SNAPCOW_UNDO_ANY_IDENTITY;
+	if (o->dry_run)
+		flags |= SNAPCOW_UNDO_DRY_RUN;
+	r = snapcow_undo_apply(u, fd, flags);
+	close(fd);
+	if (r == 1) {
+		printf("%s: already holds the %u bytes saved in %s: nothing to do\n", o->store,
+		       snapcow_undo_length(u), o->undo_apply);
+	} else if (r == 0) {
+		printf("%s%s: %s ", o->dry_run ? "dry run: " : "", o->store,
+		       o->dry_run ? "would restore" : "restored");
+		print_bytes(snapcow_undo_data(u) + (snapcow_undo_changed_offset(u) -
+						    snapcow_undo_offset(u)),
+			    snapcow_undo_changed_length(u));
+		printf(" at offset %llu from %s%s\n",
+		       (unsigned long long)snapcow_undo_changed_offset(u), o->undo_apply,
+		       o->dry_run ? "; nothing changed" : ", synced and read back");
+	} else {
+		warnx("%s: not restored: %s%s", o->store, snapcow_strerror(r),
+		      r == SNAPCOW_ERR_UNDO_IDENTITY ?
+			      " (use --force only if you are sure it is the same store)" : "");
+	}
+	snapcow_undo_free(u);
+	return r < 0 ? SV_FAIL : SV_OK;
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_VALID = 256, OPT_INVALID, OPT_UNDO, OPT_UNDO_APPLY };
+	static const struct option longopts[] = {
+		{ "valid", no_argument, NULL, OPT_VALID },
+		{ "invalid", no_argument, NULL, OPT_INVALID },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "undo", required_argument, NULL, OPT_UNDO },
+		{ "undo-apply", required_argument, NULL, OPT_UNDO_APPLY },
+		{ "force", no_argument, NULL, 'f' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct opts o = { .valid = 1 };
+	int c, modes = 0;
+
+	tool_init(argv[0]);
+	setvbuf(stdout, NULL, _IOLBF, 0); /* keep order with stderr */
+	while ((c = getopt_long(argc, argv, "nfqhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_VALID:
+			o.valid = 1;
+			modes |= 1;
+			break;
+		case OPT_INVALID:
+			o.valid = 0;
+			modes |= 2;
+			break;
+		case 'n':
+			o.dry_run = 1;
+			break;
+		case OPT_UNDO:
+			o.undo = optarg;
+			break;
+		case OPT_UNDO_APPLY:
+			o.undo_apply = optarg;
+			break;
+		case 'f':
+			o.force = 1;
+			break;
+		case 'q':
+			tool_set_verbosity(0);
+			break;
+		case 'h':
+			usage();
+		case 'V':
+			print_version_and_exit();
+		default:
+			try_help(SV_USAGE);
+		}
+	}
+	if (modes == 3) {
+		warnx("--valid and --invalid are mutually exclusive");
+		try_help(SV_USAGE);
+	}
+	if (o.undo_apply && (modes || o.undo)) {
+		warnx("--undo-apply cannot be combined with --valid, --invalid or --undo");
+		try_help(SV_USAGE);
+	}
+	if (optind + 1 != argc) {
+		warnx(optind == argc ? "no store given" : "too many arguments");
+		try_help(SV_USAGE);
+	}
+	o.store = argv[optind];
+	return o.undo_apply ? do_undo_apply(&o) : do_set(&o);
+}
