@@ -239,7 +239,7 @@ static int copy_range(struct snapcow_view *v, int fd, uint64_t off, uint64_t len
 
 int ext2view_probe(struct snapcow_view *v, char *type, size_t len)
 {
-	const uint64_t head = 8ULL << 20, tail = 1ULL << 20;
+	const uint64_t head = 1ULL << 20, tail = 1ULL << 20;
 	uint64_t size = snapcow_view_size(v);
 	const char *val = NULL;
 	blkid_probe pr;
@@ -271,7 +271,6 @@ int ext2view_probe(struct snapcow_view *v, char *type, size_t len)
 	}
 	blkid_probe_enable_superblocks(pr, 1);
 	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_USAGE);
-	blkid_probe_enable_partitions(pr, 1);
 	r = blkid_do_safeprobe(pr);
 	if (r == 1) {
 		r = 0;
@@ -282,9 +281,6 @@ int ext2view_probe(struct snapcow_view *v, char *type, size_t len)
 		r = -EIO;
 	} else if (!blkid_probe_lookup_value(pr, "TYPE", &val, NULL) && val) {
 		snprintf(type, len, "%s", val);
-		r = 1;
-	} else if (!blkid_probe_lookup_value(pr, "PTTYPE", &val, NULL) && val) {
-		snprintf(type, len, "partition table (%s)", val);
 		r = 1;
 	} else {
 		r = 0;

@@ -27,7 +27,7 @@ extern io_manager ext2view_io_manager;
  * one was refused). */
 unsigned long ext2view_refused_writes(void);
 
-/* Probe the view with libblkid (its first 8 MiB and last 1 MiB, exposed
+/* Probe the view with libblkid (its first and last MiB, exposed
  * through a memory file; nothing is written anywhere else).
  * Returns: 1 and the type (e.g. "ext4", "xfs") in @type, 0 when libblkid
  * finds no signature, 2 when it finds several (@type says which probe

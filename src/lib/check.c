@@ -5,24 +5,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "snapcow-internal.h"
 
 /*
- * Paged bitset for old chunks: 4 KiB pages (32768 chunks each) found
- * through an open-addressing hash of page numbers.  Once the page budget is
- * spent, further chunks whose page does not exist go to a spill list that
- * is sorted at the end, so the check stays correct on pathological tables
- * while typical ones (old chunks clustered on a real origin) stay small.
+ * Old chunks in use: a directory of 2 MiB bitmap blocks, each covering 2^24
+ * consecutive old chunks (64 GiB of origin at 4 KiB chunks), allocated when
+ * first touched (calloc: the kernel hands out zero pages as they are
+ * written).  A 1 TiB origin at 4 KiB chunks needs 16 blocks.  Past the block
+ * budget (64 MiB) or past the directory (old chunk >= 2^40), chunks go to a
+ * spill list that is sorted at the end, so the check stays correct on
+ * pathological tables while real ones stay small and cache friendly.
  */
-#define PAGE_BITS 15
-#define PAGE_BYTES ((1U << PAGE_BITS) / 8)
-#define PAGE_BUDGET (64ULL << 20)
-
-struct page_slot {
-	uint64_t key; /* page number + 1; 0 = empty */
-	unsigned char *bits;
-};
+#define BLOCK_SHIFT 24
+#define BLOCK_BYTES ((size_t)1 << (BLOCK_SHIFT - 3))
+#define DIR_ENTRIES ((uint64_t)1 << 16)
+#define BLOCK_BUDGET ((uint64_t)64 << 20)
 
 struct spill {
 	uint64_t old_chunk;
@@ -30,85 +29,66 @@ struct spill {
 };
 
 struct oldset {
-	struct page_slot *slots;
-	uint64_t nslots, used;
-	uint64_t bytes, peak;
+	unsigned char **dir;
+	uint64_t bytes;
 	struct spill *spill;
 	uint64_t nspill, capspill;
 };
 
-static uint64_t hash64(uint64_t x)
+/* A zeroed block, 2 MiB aligned and backed by a huge page where the kernel
+ * allows it: scattered tables hit it at random, and one TLB entry instead
+ * of 512 is most of the difference. */
+static unsigned char *alloc_block(void)
 {
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	return x;
+	void *p = NULL;
+
+	if (posix_memalign(&p, BLOCK_BYTES, BLOCK_BYTES))
+		return NULL;
+	madvise(p, BLOCK_BYTES, MADV_HUGEPAGE);
+	memset(p, 0, BLOCK_BYTES);
+	return p;
 }
 
-static int oldset_grow(struct oldset *o)
+/* The bitmap byte for @chunk, allocating its block; NULL: spill it. */
+static unsigned char *oldset_byte(struct oldset *o, uint64_t chunk, int *err)
 {
-	uint64_t n = o->nslots ? o->nslots * 2 : 1024, i;
-	struct page_slot *ns = calloc(n, sizeof(*ns));
+	uint64_t blk = chunk >> BLOCK_SHIFT;
 
-	if (!ns)
-		return -ENOMEM;
-	for (i = 0; i < o->nslots; i++) {
-		uint64_t h;
-		if (!o->slots[i].key)
-			continue;
-		h = hash64(o->slots[i].key) & (n - 1);
-		while (ns[h].key)
-			h = (h + 1) & (n - 1);
-		ns[h] = o->slots[i];
-	}
-	free(o->slots);
-	o->slots = ns;
-	o->nslots = n;
-	return 0;
-}
-
-/* Returns 1 if @chunk was already set, 0 if newly set, <0 on error. */
-static int oldset_test_and_set(struct oldset *o, uint64_t chunk, uint64_t offset)
-{
-	uint64_t key = (chunk >> PAGE_BITS) + 1, h;
-	unsigned bit = (unsigned)(chunk & ((1U << PAGE_BITS) - 1));
-	struct page_slot *slot;
-	int r;
-
-	if ((o->used + 1) * 2 > o->nslots) {
-		r = oldset_grow(o);
-		if (r < 0)
-			return r;
-	}
-	h = hash64(key) & (o->nslots - 1);
-	while (o->slots[h].key && o->slots[h].key != key)
-		h = (h + 1) & (o->nslots - 1);
-	slot = &o->slots[h];
-	if (!slot->key) {
-		if (o->bytes + PAGE_BYTES > PAGE_BUDGET) {
-			if (o->nspill == o->capspill) {
-				uint64_t nc = o->capspill ? o->capspill * 2 : 4096;
-				void *p = realloc(o->spill, nc * sizeof(*o->spill));
-				if (!p)
-					return -ENOMEM;
-				o->spill = p;
-				o->capspill = nc;
-			}
-			o->spill[o->nspill].old_chunk = chunk;
-			o->spill[o->nspill].offset = offset;
-			o->nspill++;
-			return 0;
+	if (blk >= DIR_ENTRIES)
+		return NULL;
+	if (!o->dir) {
+		o->dir = calloc(DIR_ENTRIES, sizeof(*o->dir));
+		if (!o->dir) {
+			*err = -ENOMEM;
+			return NULL;
 		}
-		slot->bits = calloc(1, PAGE_BYTES);
-		if (!slot->bits)
-			return -ENOMEM;
-		slot->key = key;
-		o->used++;
-		o->bytes += PAGE_BYTES;
 	}
-	if (slot->bits[bit / 8] & (1U << (bit % 8)))
-		return 1;
-	slot->bits[bit / 8] |= (unsigned char)(1U << (bit % 8));
+	if (!o->dir[blk]) {
+		if (o->bytes + BLOCK_BYTES > BLOCK_BUDGET)
+			return NULL;
+		o->dir[blk] = alloc_block();
+		if (!o->dir[blk]) {
+			*err = -ENOMEM;
+			return NULL;
+		}
+		o->bytes += BLOCK_BYTES;
+	}
+	return o->dir[blk] + ((chunk & (((uint64_t)1 << BLOCK_SHIFT) - 1)) >> 3);
+}
+
+static int oldset_spill(struct oldset *o, uint64_t chunk, uint64_t offset)
+{
+	if (o->nspill == o->capspill) {
+		uint64_t nc = o->capspill ? o->capspill * 2 : 4096;
+		void *p = realloc(o->spill, nc * sizeof(*o->spill));
+		if (!p)
+			return -ENOMEM;
+		o->spill = p;
+		o->capspill = nc;
+	}
+	o->spill[o->nspill].old_chunk = chunk;
+	o->spill[o->nspill].offset = offset;
+	o->nspill++;
 	return 0;
 }
 
@@ -116,9 +96,10 @@ static void oldset_free(struct oldset *o)
 {
 	uint64_t i;
 
-	for (i = 0; i < o->nslots; i++)
-		free(o->slots[i].bits);
-	free(o->slots);
+	if (o->dir)
+		for (i = 0; i < DIR_ENTRIES; i++)
+			free(o->dir[i]);
+	free(o->dir);
 	free(o->spill);
 }
 
@@ -136,6 +117,13 @@ struct checker {
 	snapcow_problem_fn fn;
 	void *data;
 	struct snapcow_check_result *res;
+	/* the walk */
+	struct oldset olds;
+	unsigned char *newbits;  /* store chunks in use; header and areas pre-set */
+	unsigned char **oldbyte; /* per record of the current area */
+	uint64_t chunks;
+	uint64_t origin_chunks;
+	uint64_t next_free;
 };
 
 static void report(struct checker *c, int severity, const char *code, int64_t area,
@@ -230,6 +218,96 @@ static int check_tail(struct checker *c, uint64_t area, uint32_t term)
 	return 0;
 }
 
+static void report_new_chunk(struct checker *c, int64_t area, int64_t idx, uint64_t off,
+			     uint64_t nc)
+{
+	if (nc >= SNAPCOW_NEW_CHUNK_LIMIT)
+		report(c, LOG_ERR, "new-chunk-too-large", area, idx, off,
+		       "area %" PRId64 " record %" PRId64 " (byte offset %" PRIu64 "): new chunk "
+		       "%" PRIu64 " is 2^56 or more (corrupt: the kernel keeps a run count there)",
+		       area, idx, off, nc);
+	else if (nc >= c->chunks)
+		report(c, LOG_ERR, "new-chunk-past-end", area, idx, off,
+		       "area %" PRId64 " record %" PRId64 " (byte offset %" PRIu64 "): new chunk "
+		       "%" PRIu64 " is past the end of the store (%" PRIu64 " chunks)",
+		       area, idx, off, nc, c->chunks);
+	else if (snapcow_chunk_is_metadata(c->s->per_area, nc))
+		report(c, LOG_ERR, "new-chunk-metadata", area, idx, off,
+		       "area %" PRId64 " record %" PRId64 " (byte offset %" PRIu64 "): new chunk "
+		       "%" PRIu64 " is the %s", area, idx, off, nc,
+		       nc == 0 ? "header" : "location of a metadata area");
+	else
+		report(c, LOG_ERR, "new-chunk-twice", area, idx, off,
+		       "area %" PRId64 " record %" PRId64 " (byte offset %" PRIu64 "): new chunk "
+		       "%" PRIu64 " is already used by an earlier record", area, idx, off, nc);
+}
+
+/*
+ * One area: first find (and prefetch) every record's old-chunk bitmap byte,
+ * then test and set.  The bitmaps are hit at random for a scattered table;
+ * touching them in two passes lets the memory accesses overlap.
+ */
+static int check_area(void *data, uint64_t area, const struct snapcow_disk_exception *rec,
+		      uint32_t n)
+{
+	struct checker *c = data;
+	const uint64_t base = snapcow_area_chunk(c->s->per_area, area) * c->s->chunk_bytes;
+	uint64_t next_free = c->next_free;
+	uint32_t i;
+	int err = 0;
+
+	for (i = 0; i < n; i++) {
+		uint64_t oc = le64toh(rec[i].old_chunk);
+		unsigned char *p = NULL;
+
+		if (!c->origin_chunks || oc < c->origin_chunks) {
+			p = oldset_byte(&c->olds, oc, &err);
+			if (err)
+				return err;
+			if (p)
+				__builtin_prefetch(p, 1);
+		}
+		c->oldbyte[i] = p;
+	}
+	for (i = 0; i < n; i++) {
+		uint64_t oc = le64toh(rec[i].old_chunk);
+		uint64_t nc = le64toh(rec[i].new_chunk);
+		uint64_t off = base + (uint64_t)i * SNAPCOW_RECORD_SIZE;
+		unsigned char bit, *p;
+
+		next_free = nc >= next_free ? nc + 1 : next_free;
+		if (nc < c->chunks && !(c->newbits[nc >> 3] & (1U << (nc & 7))))
+			c->newbits[nc >> 3] |= (unsigned char)(1U << (nc & 7));
+		else
+			report_new_chunk(c, (int64_t)area, i, off, nc);
+
+		p = c->oldbyte[i];
+		if (!p) {
+			if (c->origin_chunks && oc >= c->origin_chunks) {
+				report(c, LOG_ERR, "old-chunk-past-origin", (int64_t)area, i, off,
+				       "area %" PRIu64 " record %" PRIu32 " (byte offset %" PRIu64
+				       "): old chunk %" PRIu64 " is past the end of the origin (%"
+				       PRIu64 " chunks)", area, i, off, oc, c->origin_chunks);
+				continue;
+			}
+			err = oldset_spill(&c->olds, oc, off);
+			if (err)
+				return err;
+			continue;
+		}
+		bit = (unsigned char)(1U << (oc & 7));
+		if (*p & bit)
+			report(c, LOG_ERR, "old-chunk-twice", (int64_t)area, i, off,
+			       "area %" PRIu64 " record %" PRIu32 " (byte offset %" PRIu64 "): old "
+			       "chunk %" PRIu64 " is already mapped by an earlier record", area, i,
+			       off, oc);
+		*p |= bit;
+	}
+	c->next_free = next_free;
+	c->res->stats.exceptions += n;
+	return 0;
+}
+
 SNAPCOW_EXPORT int snapcow_store_check(struct snapcow_store *s,
 				       const struct snapcow_check_options *opt,
 				       snapcow_problem_fn fn, void *data,
@@ -237,12 +315,9 @@ SNAPCOW_EXPORT int snapcow_store_check(struct snapcow_store *s,
 {
 	struct snapcow_check_options defaults = { 0 };
 	struct snapcow_check_result out;
-	struct checker c = { s, fn, data, &out };
-	struct oldset olds = { 0 };
-	struct snapcow_exception e;
-	struct snapcow_iter *it = NULL;
-	unsigned char *newbits = NULL;
-	uint64_t chunks, origin_chunks = 0, next_free = 2, stride, i;
+	struct checker c = { .s = s, .fn = fn, .data = data, .res = &out };
+	uint64_t i, last_area, areas_in_store;
+	uint32_t last_n;
 	int r;
 
 	if (!s || !res || !s->chunk_bytes)
@@ -250,122 +325,89 @@ SNAPCOW_EXPORT int snapcow_store_check(struct snapcow_store *s,
 	if (!opt)
 		opt = &defaults;
 	memset(&out, 0, sizeof(out));
-	chunks = snapcow_store_chunks(s);
+	c.chunks = snapcow_store_chunks(s);
+	c.next_free = 2;
 	if (opt->origin_bytes)
-		origin_chunks = (opt->origin_bytes + s->chunk_bytes - 1) / s->chunk_bytes;
+		c.origin_chunks = (opt->origin_bytes + s->chunk_bytes - 1) / s->chunk_bytes;
 	check_header(&c);
 
-	newbits = calloc(1, chunks / 8 + 1);
-	if (!newbits)
-		return -ENOMEM;
-	r = snapcow_iter_new(s, &it);
-	if (r < 0)
+	r = -ENOMEM;
+	c.newbits = calloc(1, c.chunks / 8 + 1);
+	c.oldbyte = calloc(s->per_area, sizeof(*c.oldbyte));
+	if (!c.newbits || !c.oldbyte)
 		goto out;
-	while ((r = snapcow_iter_next(it, &e)) == 0) {
-		int64_t area = (int64_t)snapcow_iter_area(it);
-		int64_t idx = snapcow_iter_index(it);
-		uint64_t off = snapcow_iter_offset(it);
-
-		out.stats.exceptions++;
-		if (e.new_chunk >= next_free)
-			next_free = e.new_chunk + 1;
-		if (e.new_chunk >= SNAPCOW_NEW_CHUNK_LIMIT) {
-			report(&c, LOG_ERR, "new-chunk-too-large", area, idx, off,
-			       "area %" PRId64 " record %" PRId64 " (byte offset %" PRIu64 "): new chunk "
-			       "%" PRIu64 " is 2^56 or more (corrupt: the kernel keeps a run count there)",
-			       area, idx, off, e.new_chunk);
-		} else if (e.new_chunk >= chunks) {
-			report(&c, LOG_ERR, "new-chunk-past-end", area, idx, off,
-			       "area %" PRId64 " record %" PRId64 " (byte offset %" PRIu64 "): new chunk "
-			       "%" PRIu64 " is past the end of the store (%" PRIu64 " chunks)",
-			       area, idx, off, e.new_chunk, chunks);
-		} else if (snapcow_chunk_is_metadata(s->per_area, e.new_chunk)) {
-			report(&c, LOG_ERR, "new-chunk-metadata", area, idx, off,
-			       "area %" PRId64 " record %" PRId64 " (byte offset %" PRIu64 "): new chunk "
-			       "%" PRIu64 " is the %s", area, idx, off, e.new_chunk,
-			       e.new_chunk == 0 ? "header" : "location of a metadata area");
-		} else if (newbits[e.new_chunk / 8] & (1U << (e.new_chunk % 8))) {
-			report(&c, LOG_ERR, "new-chunk-twice", area, idx, off,
-			       "area %" PRId64 " record %" PRId64 " (byte offset %" PRIu64 "): new chunk "
-			       "%" PRIu64 " is already used by an earlier record", area, idx, off,
-			       e.new_chunk);
-		} else {
-			newbits[e.new_chunk / 8] |= (unsigned char)(1U << (e.new_chunk % 8));
-		}
-		if (origin_chunks && e.old_chunk >= origin_chunks) {
-			report(&c, LOG_ERR, "old-chunk-past-origin", area, idx, off,
-			       "area %" PRId64 " record %" PRId64 " (byte offset %" PRIu64 "): old chunk "
-			       "%" PRIu64 " is past the end of the origin (%" PRIu64 " chunks)",
-			       area, idx, off, e.old_chunk, origin_chunks);
-			continue;
-		}
-		r = oldset_test_and_set(&olds, e.old_chunk, off);
-		if (r < 0)
-			goto out;
-		if (r == 1)
-			report(&c, LOG_ERR, "old-chunk-twice", area, idx, off,
-			       "area %" PRId64 " record %" PRId64 " (byte offset %" PRIu64 "): old chunk "
-			       "%" PRIu64 " is already mapped by an earlier record", area, idx, off,
-			       e.old_chunk);
-		r = 0;
+	/* The header and every area chunk count as used: a record that points
+	 * at one takes the slow path, which says which it is. */
+	c.newbits[0] |= 1;
+	areas_in_store = (c.chunks + s->per_area) / ((uint64_t)s->per_area + 1);
+	for (i = 0; i < areas_in_store; i++) {
+		uint64_t ac = snapcow_area_chunk(s->per_area, i);
+		if (ac < c.chunks)
+			c.newbits[ac >> 3] |= (unsigned char)(1U << (ac & 7));
 	}
+
+	r = snapcow_walk_areas(s, check_area, &c, &last_area, &last_n);
 	if (r == SNAPCOW_ERR_TABLE) {
-		uint64_t area = snapcow_iter_area(it) + 1;
+		uint64_t area = last_area + 1;
 		uint64_t chunk = snapcow_area_chunk(s->per_area, area);
 		report(&c, LOG_ERR, "no-terminator", (int64_t)area, -1, chunk * s->chunk_bytes,
 		       "area %" PRIu64 " is full and area %" PRIu64 " (chunk %" PRIu64 ", byte offset %"
 		       PRIu64 ") is past the end of the store: the table has no terminator and the "
 		       "kernel cannot load it", area - 1, area, chunk, chunk * s->chunk_bytes);
-		r = 0;
 		out.stats.areas = area;
 	} else if (r < 0) {
 		goto out;
 	} else {
 		out.table_complete = 1;
-		out.stats.areas = snapcow_iter_area(it) + 1;
-		out.stats.last_area_full = snapcow_iter_area(it) > 0 && snapcow_iter_index(it) == 0;
-		r = check_tail(&c, snapcow_iter_area(it), snapcow_iter_index(it));
+		out.stats.areas = last_area + 1;
+		out.stats.last_area_full = last_area > 0 && last_n == 0;
+		r = check_tail(&c, last_area, last_n);
 		if (r < 0)
 			goto out;
 	}
-	if (olds.nspill > 1) {
-		qsort(olds.spill, olds.nspill, sizeof(*olds.spill), cmp_spill);
-		for (i = 1; i < olds.nspill; i++)
-			if (olds.spill[i].old_chunk == olds.spill[i - 1].old_chunk)
-				report(&c, LOG_ERR, "old-chunk-twice", -1, -1, olds.spill[i].offset,
-				       "byte offset %" PRIu64 ": old chunk %" PRIu64 " is already mapped "
-				       "by an earlier record", olds.spill[i].offset,
-				       olds.spill[i].old_chunk);
+	if (c.olds.nspill > 1) {
+		struct spill *sp = c.olds.spill;
+		qsort(sp, c.olds.nspill, sizeof(*sp), cmp_spill);
+		for (i = 1; i < c.olds.nspill; i++)
+			if (sp[i].old_chunk == sp[i - 1].old_chunk) {
+				uint64_t chunk = sp[i].offset / s->chunk_bytes;
+				uint64_t area = (chunk - 1) / ((uint64_t)s->per_area + 1);
+				uint64_t idx = (sp[i].offset % s->chunk_bytes) / SNAPCOW_RECORD_SIZE;
+				report(&c, LOG_ERR, "old-chunk-twice", (int64_t)area, (int64_t)idx,
+				       sp[i].offset, "area %" PRIu64 " record %" PRIu64 " (byte offset %"
+				       PRIu64 "): old chunk %" PRIu64 " is already mapped by an earlier "
+				       "record", area, idx, sp[i].offset, sp[i].old_chunk);
+			}
 	}
 
-	stride = (uint64_t)s->per_area + 1;
-	if (next_free % stride == 1)
-		next_free++;
-	out.stats.next_free = next_free;
+	out.stats.next_free = snapcow_next_free_finish(s, c.next_free);
 	out.stats.total_sectors = s->size / SNAPCOW_SECTOR_SIZE;
-	out.stats.allocated_sectors = next_free * s->hdr.chunk_sectors;
+	out.stats.allocated_sectors = out.stats.next_free * s->hdr.chunk_sectors;
 	out.stats.metadata_sectors = (out.stats.areas + 1) * s->hdr.chunk_sectors;
-	out.stats.full = out.stats.total_sectors < (next_free + 1) * s->hdr.chunk_sectors;
-	out.memory_bytes = chunks / 8 + 1 + olds.bytes + olds.nslots * sizeof(struct page_slot) +
-			   olds.capspill * sizeof(struct spill);
+	out.stats.full = out.stats.total_sectors < (out.stats.next_free + 1) * s->hdr.chunk_sectors;
+	out.memory_bytes = c.chunks / 8 + 1 + c.olds.bytes +
+			   (c.olds.dir ? DIR_ENTRIES * sizeof(*c.olds.dir) : 0) +
+			   c.olds.capspill * sizeof(struct spill);
 
 	if (!opt->skip_data_scan && out.table_complete) {
-		r = snapcow_store_scan_uncommitted(s, next_free, &out.uncommitted);
+		r = snapcow_store_scan_uncommitted(s, out.stats.next_free, &out.uncommitted);
 		if (r < 0)
 			goto out;
 		if (out.uncommitted.chunks)
 			report(&c, LOG_WARNING, "uncommitted-data", -1, -1,
 			       out.uncommitted.first * s->chunk_bytes,
-			       "%" PRIu64 " data chunks past next_free (chunk %" PRIu64 ") hold non-zero "
+			       "%" PRIu64 " data chunk%s past next_free (chunk %" PRIu64 ") hold%s non-zero "
 			       "data, chunks %" PRIu64 "..%" PRIu64 ": writes the kernel never committed "
-			       "to the table (or stale data)", out.uncommitted.chunks, next_free,
-			       out.uncommitted.first, out.uncommitted.last);
+			       "to the table (or stale data)", out.uncommitted.chunks,
+			       out.uncommitted.chunks == 1 ? "" : "s", out.stats.next_free,
+			       out.uncommitted.chunks == 1 ? "s" : "", out.uncommitted.first,
+			       out.uncommitted.last);
 	}
 	*res = out;
 	r = 0;
 out:
-	snapcow_iter_free(it);
-	oldset_free(&olds);
-	free(newbits);
+	oldset_free(&c.olds);
+	free(c.newbits);
+	free(c.oldbyte);
 	return r;
 }

@@ -58,6 +58,22 @@ int snapcow_pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
 int snapcow_fd_size(int fd, uint64_t *size, int *is_blockdev);
 int snapcow_is_zero(const void *buf, size_t len);
 
+/*
+ * Walk the table as the kernel loads it, one metadata area at a time: @fn
+ * gets each area's records up to (not including) the terminator, @n of
+ * them (n == per_area: the area is full and the walk goes on).  At the end
+ * *@last_area is the last area read and *@last_n its live records.
+ * Returns 0 at the end of the table, SNAPCOW_ERR_TABLE (logged) when a full
+ * area is the last one in the store (then *@last_area is that full area and
+ * *@last_n is per_area), a negative errno, or @fn's negative return.
+ */
+typedef int (*snapcow_area_fn)(void *data, uint64_t area,
+			       const struct snapcow_disk_exception *rec, uint32_t n);
+int snapcow_walk_areas(struct snapcow_store *s, snapcow_area_fn fn, void *data,
+		       uint64_t *last_area, uint32_t *last_n);
+/* next_free as the kernel finishes it: skip an area chunk it lands on. */
+uint64_t snapcow_next_free_finish(const struct snapcow_store *s, uint64_t next_free);
+
 /* rewrite.c: descriptions of SNAPCOW_ERR_UNDO_* / _VERIFY, NULL for others. */
 const char *snapcow_rewrite_strerror(int err);
 

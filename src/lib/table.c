@@ -123,38 +123,104 @@ SNAPCOW_EXPORT uint64_t snapcow_iter_offset(const struct snapcow_iter *it)
 	       (uint64_t)it->last_index * SNAPCOW_RECORD_SIZE;
 }
 
+int snapcow_walk_areas(struct snapcow_store *s, snapcow_area_fn fn, void *data,
+		       uint64_t *last_area, uint32_t *last_n)
+{
+	const struct snapcow_disk_exception *rec;
+	uint64_t area = 0, chunks = snapcow_store_chunks(s);
+	unsigned char *buf;
+	uint32_t n;
+	int r = 0;
+
+	buf = malloc(s->chunk_bytes);
+	if (!buf)
+		return -ENOMEM;
+	rec = (const struct snapcow_disk_exception *)buf;
+	*last_area = 0;
+	*last_n = 0;
+	for (;;) {
+		uint64_t chunk = snapcow_area_chunk(s->per_area, area);
+
+		if (chunk >= chunks) {
+			log_err("%s: area %llu is full but area %llu would be at chunk %llu "
+				"(byte offset %llu), past the end of the store (%llu chunks): "
+				"the table has no terminator",
+				s->name, (unsigned long long)(area - 1), (unsigned long long)area,
+				(unsigned long long)chunk,
+				(unsigned long long)(chunk * s->chunk_bytes),
+				(unsigned long long)chunks);
+			*last_area = area - 1;
+			*last_n = s->per_area;
+			r = SNAPCOW_ERR_TABLE;
+			break;
+		}
+		r = snapcow_pread_full(s->fd, buf, s->chunk_bytes, chunk * s->chunk_bytes);
+		if (r < 0) {
+			log_err("%s: cannot read metadata area %llu at byte offset %llu: %s",
+				s->name, (unsigned long long)area,
+				(unsigned long long)(chunk * s->chunk_bytes), snapcow_strerror(r));
+			break;
+		}
+		for (n = 0; n < s->per_area; n++)
+			if (!rec[n].new_chunk) /* zero in any byte order */
+				break;
+		r = fn ? fn(data, area, rec, n) : 0;
+		if (r < 0)
+			break;
+		*last_area = area;
+		*last_n = n;
+		if (n < s->per_area) {
+			r = 0;
+			break;
+		}
+		area++;
+	}
+	free(buf);
+	return r;
+}
+
+uint64_t snapcow_next_free_finish(const struct snapcow_store *s, uint64_t next_free)
+{
+	if (next_free % ((uint64_t)s->per_area + 1) == 1)
+		next_free++;
+	return next_free;
+}
+
+static int scan_area(void *data, uint64_t area, const struct snapcow_disk_exception *rec,
+		     uint32_t n)
+{
+	struct snapcow_stats *st = data;
+	uint64_t max = st->next_free;
+	uint32_t i;
+
+	(void)area;
+	for (i = 0; i < n; i++) {
+		uint64_t nc = le64toh(rec[i].new_chunk);
+		max = nc >= max ? nc + 1 : max;
+	}
+	st->next_free = max;
+	st->exceptions += n;
+	return 0;
+}
+
 SNAPCOW_EXPORT int snapcow_store_scan(struct snapcow_store *s, struct snapcow_stats *st)
 {
-	struct snapcow_iter *it;
-	struct snapcow_exception e;
 	struct snapcow_stats out;
-	uint64_t stride;
+	uint64_t last_area;
+	uint32_t last_n;
 	int r;
 
-	if (!s || !st)
+	if (!s || !st || !s->chunk_bytes)
 		return -EINVAL;
-	r = snapcow_iter_new(s, &it);
-	if (r < 0)
-		return r;
 	memset(&out, 0, sizeof(out));
 	out.next_free = 2; /* header and first area */
-	while ((r = snapcow_iter_next(it, &e)) == 0) {
-		out.exceptions++;
-		if (e.new_chunk >= out.next_free)
-			out.next_free = e.new_chunk + 1;
-	}
-	if (r < 0) {
-		snapcow_iter_free(it);
+	r = snapcow_walk_areas(s, scan_area, &out, &last_area, &last_n);
+	if (r < 0)
 		return r;
-	}
 	/* The terminating record (or the zeroed area) is in the last area read. */
-	out.areas = it->last_area + 1;
-	out.last_area_full = it->last_area > 0 && it->last_index == 0;
-	snapcow_iter_free(it);
-
-	stride = (uint64_t)s->per_area + 1;
-	if (out.next_free % stride == 1)
-		out.next_free++;
+	out.areas = last_area + 1;
+	out.last_area_full = last_area > 0 && last_n == 0;
+	out.next_free = snapcow_next_free_finish(s, out.next_free);
 	out.total_sectors = s->size / SNAPCOW_SECTOR_SIZE;
 	out.allocated_sectors = out.next_free * s->hdr.chunk_sectors;
 	out.metadata_sectors = (out.areas + 1) * s->hdr.chunk_sectors;

@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "snapcow.h"
@@ -253,6 +254,7 @@ int main(int argc, char **argv)
 	struct snapcow_store *s;
 	const char *output = NULL, *path;
 	struct out o = { .fmt = FMT_XML };
+	struct stat ost, sst;
 	int c, fd, r, ret;
 
 	tool_init(argv[0]);
@@ -296,6 +298,12 @@ int main(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	o.f = stdout;
+	if (output && stat(output, &ost) == 0 && fstat(fd, &sst) == 0) {
+		/* Never truncate the store (or any device) to write a dump. */
+		if (S_ISBLK(ost.st_mode) || (ost.st_dev == sst.st_dev && ost.st_ino == sst.st_ino))
+			errx(EXIT_FAIL, "%s: refusing to write the dump over %s", output,
+			     S_ISBLK(ost.st_mode) ? "a block device" : "the store itself");
+	}
 	if (output) {
 		o.f = fopen(output, "w");
 		if (!o.f)

@@ -796,6 +796,10 @@ int main(int argc, char **argv)
 		goto fail_reader;
 
 	inspect_target(output, &t);
+	if (t.exists && stat(input, &st) == 0 && st.st_dev == t.dev && st.st_ino == t.ino) {
+		warnx("%s is the dump itself: refusing to write the store over it", output);
+		goto fail_reader;
+	}
 	need_undo = t.exists && t.size > 0;
 	if (need_undo && !force) {
 		warnx("%s %s: refusing to overwrite it without --force (the bytes overwritten are "

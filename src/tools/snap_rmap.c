@@ -8,6 +8,7 @@
  * changed blocks go into a bitmap first, then each inode's extents (or
  * block map) are tested against it.
  */
+#include <endian.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "ext2view.h"
+#include <ext2fs/ext3_extents.h> /* needs ext2fs.h's types first */
 #include "tool.h"
 #include "viewopt.h"
 
@@ -290,6 +292,28 @@ static void owned_map_block(struct rmap *m, blk64_t blk)
 	}
 }
 
+/* Most files' extents fit in the inode (tree depth 0): read them there,
+ * without an extent handle.  Returns: 1 if done, 0 to take the slow path. */
+static int inline_extents(struct rmap *m, const struct ext2_inode *inode)
+{
+	const struct ext3_extent_header *eh = (const void *)inode->i_block;
+	const struct ext3_extent *ex = (const void *)(eh + 1);
+	unsigned int i, n = le16toh(eh->eh_entries);
+
+	if (le16toh(eh->eh_magic) != EXT3_EXT_MAGIC || le16toh(eh->eh_depth) != 0 ||
+	    n > le16toh(eh->eh_max) || n > 4)
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned int len = le16toh(ex[i].ee_len);
+		int init = len <= EXT_INIT_MAX_LEN;
+		blk64_t start = le32toh(ex[i].ee_start) |
+				((blk64_t)le16toh(ex[i].ee_start_hi) << 32);
+
+		owned_range(m, start, init ? len : len - EXT_INIT_MAX_LEN, init);
+	}
+	return 1;
+}
+
 static errcode_t walk_extents(struct rmap *m, ext2_ino_t ino, struct ext2_inode *inode)
 {
 	ext2_extent_handle_t h;
@@ -385,7 +409,7 @@ static void scan_inodes(struct rmap *m)
 			m->meta[M_XATTR] += count_changed(m, ext2fs_file_acl_block(fs, &inode), 1);
 		if (ext2fs_inode_has_valid_blocks2(fs, &inode)) {
 			if (inode.i_flags & EXT4_EXTENTS_FL)
-				err = walk_extents(m, ino, &inode);
+				err = inline_extents(m, &inode) ? 0 : walk_extents(m, ino, &inode);
 			else
 				err = ext2fs_block_iterate3(fs, ino, BLOCK_FLAG_READ_ONLY, NULL,
 							    block_cb, m);
@@ -444,8 +468,8 @@ static int name_cb(ext2_ino_t dir, int entry, struct ext2_dir_entry *de, int off
 }
 
 /* Name every owner: directories by walking "..", other files by finding
- * an entry that points at them (one pass over the directories, stopping
- * when all are named). */
+ * an entry that points at them (at most one pass over the directories,
+ * stopping when all are named). */
 static void name_owners(struct rmap *m)
 {
 	struct name_ctx nc = { .m = m };
@@ -456,7 +480,19 @@ static void name_owners(struct rmap *m)
 	for (i = 0; i < m->nowners; i++)
 		if (!LINUX_S_ISDIR(m->owners[i].mode))
 			nc.left++;
+	/* A new or renamed file changes its directory's blocks: look in the
+	 * changed directories first, the others only for names still missing. */
+	for (i = 0; i < m->nowners && nc.left; i++) {
+		if (!LINUX_S_ISDIR(m->owners[i].mode))
+			continue;
+		nc.dir = m->owners[i].ino;
+		ext2fs_dir_iterate2(m->fs, nc.dir, 0, NULL, name_cb, &nc);
+	}
 	for (i = 0; i < m->ndirs && nc.left; i++) {
+		struct owner key = { .ino = m->dirs[i] };
+
+		if (bsearch(&key, m->owners, m->nowners, sizeof(key), cmp_owner_ino))
+			continue; /* looked at above */
 		nc.dir = m->dirs[i];
 		ext2fs_dir_iterate2(m->fs, nc.dir, 0, NULL, name_cb, &nc);
 	}

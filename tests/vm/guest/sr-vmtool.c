@@ -13,6 +13,12 @@
  *	Write zeros over [OFFSET, OFFSET+LENGTH) in BS pieces (default 1 MiB)
  *	from one zeroed buffer: on an origin this makes the kernel copy every
  *	chunk touched, many at a time, at almost no guest CPU cost.
+ *   sr-vmtool sample SRC DST STEP
+ *	Copy the first and the last 4 KiB of every STEP bytes of SRC to the
+ *	same offsets of DST (O_DIRECT both; all-zero blocks are not written, so
+ *	DST, a fresh disk, stays sparse): a cheap partial view of a huge device.
+ *   sr-vmtool cmpsample FILE1 FILE2 STEP
+ *	(host side) Compare the blocks "sample" copies.  Exit 0 same, 1 differ.
  *   sr-vmtool cmpsparse FILE1 FILE2
  *	(host side) Compare two equally long, possibly huge sparse files by
  *	reading only the ranges where either has data (SEEK_DATA/SEEK_HOLE).
@@ -31,6 +37,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/aio_abi.h>
 
 #define BLK 4096u
 #define BATCH (1u << 20)
@@ -122,6 +130,8 @@ static int cmd_stamp(int argc, char **argv)
 	}
 	if (posix_memalign((void **)&buf, BLK, BATCH))
 		die("memory", NULL);
+	if (blk == step)	/* contiguous: write in big batches */
+		step = blk = len;
 	fd = open_dev(dev);
 	for (p = off; p < off + len; p += step) {
 		for (q = p; q < p + blk && q < off + len; q += n) {
@@ -165,6 +175,144 @@ static int cmd_zero(int argc, char **argv)
 	if (fsync(fd))
 		die("fsync", dev);
 	close(fd);
+	return 0;
+}
+
+static int is_zero(const char *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i += 8)
+		if (*(const uint64_t *)(b + i))
+			return 0;
+	return 1;
+}
+
+static void pread_all(int fd, char *buf, size_t len, off_t off, const char *f)
+{
+	while (len) {
+		ssize_t n = pread(fd, buf, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			die("read", f);
+		}
+		buf += n;
+		len -= (size_t)n;
+		off += n;
+	}
+}
+
+#define QD 64	/* reads in flight: one guest exit serves many of them */
+
+/* read the 4 KiB blocks at offs[0..n) into bufs[] with Linux native AIO */
+static void read_batch(aio_context_t ctx, int fd, char **bufs, const off_t *offs,
+		       int n, const char *f)
+{
+	struct iocb cb[QD], *cbp[QD];
+	struct io_event ev[QD];
+	int i, done = 0, sub = 0;
+
+	for (i = 0; i < n; i++) {
+		memset(&cb[i], 0, sizeof(cb[i]));
+		cb[i].aio_lio_opcode = IOCB_CMD_PREAD;
+		cb[i].aio_fildes = (uint32_t)fd;
+		cb[i].aio_buf = (uint64_t)(uintptr_t)bufs[i];
+		cb[i].aio_nbytes = BLK;
+		cb[i].aio_offset = offs[i];
+		cbp[i] = &cb[i];
+	}
+	while (sub < n) {
+		long r = syscall(SYS_io_submit, ctx, (long)(n - sub), cbp + sub);
+
+		if (r <= 0)
+			die("io_submit", f);
+		sub += (int)r;
+	}
+	while (done < n) {
+		long r = syscall(SYS_io_getevents, ctx, 1L, (long)(n - done), ev, NULL);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			die("io_getevents", f);
+		for (i = 0; i < r; i++)
+			if (ev[i].res != BLK) {
+				errno = ev[i].res < 0 ? (int)-ev[i].res : EIO;
+				die("read", f);
+			}
+		done += (int)r;
+	}
+}
+
+static int cmd_sample(char **argv, int compare)
+{
+	unsigned long long step = num(argv[2]), size, p;
+	int in, out, i, n = 0, differ = 0;
+	char *a[QD], *b;
+	off_t offs[QD];
+	aio_context_t ctx = 0;
+
+	if (step % BLK || step < 2 * BLK) {
+		fprintf(stderr, "sr-vmtool: sample: STEP must be a 4 KiB multiple >= 8 KiB\n");
+		return 2;
+	}
+	in = open(argv[0], O_RDONLY | (compare ? 0 : O_DIRECT));
+	if (in < 0)
+		die("cannot open", argv[0]);
+	out = open(argv[1], compare ? O_RDONLY : O_WRONLY | O_DIRECT);
+	if (out < 0)
+		die("cannot open", argv[1]);
+	for (i = 0; i < QD; i++)
+		if (posix_memalign((void **)&a[i], BLK, BLK))
+			die("memory", NULL);
+	if (posix_memalign((void **)&b, BLK, BLK))
+		die("memory", NULL);
+	if (!compare && syscall(SYS_io_setup, QD, &ctx))
+		die("io_setup", NULL);
+	size = (unsigned long long)lseek(in, 0, SEEK_END);
+	if (compare && size != (unsigned long long)lseek(out, 0, SEEK_END)) {
+		printf("sizes differ\n");
+		return 1;
+	}
+	for (p = 0; p + step <= size || n; p += step) {
+		if (p + step <= size) {
+			offs[n++] = (off_t)p;
+			offs[n++] = (off_t)(p + step - BLK);
+			if (n + 2 <= QD && p + 2 * step <= size)
+				continue;
+		}
+		if (compare) {
+			for (i = 0; i < n; i++)
+				pread_all(in, a[i], BLK, offs[i], argv[0]);
+		} else {
+			read_batch(ctx, in, a, offs, n, argv[0]);
+		}
+		for (i = 0; i < n; i++) {
+			if (compare) {
+				pread_all(out, b, BLK, offs[i], argv[1]);
+				if (memcmp(a[i], b, BLK) && differ++ < 10)
+					printf("differ in block at byte %lld\n", (long long)offs[i]);
+			} else if (!is_zero(a[i], BLK)) {
+				pwrite_all(out, a[i], BLK, offs[i], argv[1]);
+			}
+		}
+		n = 0;
+		if (p + step > size)
+			break;
+	}
+	if (compare) {
+		if (differ)
+			printf("%d sampled blocks differ\n", differ);
+		else
+			printf("sampled blocks identical (%llu chunks)\n", size / step);
+		return differ ? 1 : 0;
+	}
+	if (fsync(out))
+		die("fsync", argv[1]);
 	return 0;
 }
 
@@ -286,6 +434,10 @@ static int cmd_cmpsparse(char **argv)
 
 int main(int argc, char **argv)
 {
+	if (argc == 5 && !strcmp(argv[1], "sample"))
+		return cmd_sample(argv + 2, 0);
+	if (argc == 5 && !strcmp(argv[1], "cmpsample"))
+		return cmd_sample(argv + 2, 1);
 	if (argc == 4 && !strcmp(argv[1], "cmpsparse"))
 		return cmd_cmpsparse(argv + 2);
 	if (argc >= 5 && !strcmp(argv[1], "stamp"))
@@ -298,6 +450,8 @@ int main(int argc, char **argv)
 		"usage: sr-vmtool stamp DEV OFFSET LENGTH [TAG [STEP [BLK]]]\n"
 		"       sr-vmtool scatter DEV CHUNK FIRST NCHUNKS COUNT SEED [TAG]\n"
 		"       sr-vmtool zero DEV OFFSET LENGTH [BS]\n"
+		"       sr-vmtool sample SRC DST STEP\n"
+		"       sr-vmtool cmpsample FILE1 FILE2 STEP\n"
 		"       sr-vmtool cmpsparse FILE1 FILE2\n");
 	return 2;
 }
