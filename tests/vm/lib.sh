@@ -2,7 +2,7 @@
 # Checks print TAP-like lines "ok N - what" / "not ok N - what"; the host fails the
 # scenario on any "not ok" line.  End a scenario with "sr_done".
 [ -f /etc/sr-env ] && . /etc/sr-env
-export LVM_SUPPRESS_FD_WARNINGS=1
+export LVM_SUPPRESS_FD_WARNINGS=1 DM_DISABLE_UDEV=1
 SR_N=0
 SR_FAILS=0
 R=/results
@@ -87,3 +87,9 @@ abrupt_poweroff() {
 	echo o >/proc/sysrq-trigger
 	sleep 30
 }
+
+# json_get KEY < JSON: a scalar member of a flat JSON object
+json_get() { tr -d '\n' | sed -n 's/.*"'"$1"'"[[:space:]]*:[[:space:]]*\("[^"]*"\|[^,}[:space:]]*\).*/\1/p' | tr -d '"'; }
+
+# t MSG: a time stamp (seconds since boot) on the console
+t() { echo "# time $(cut -d' ' -f1 /proc/uptime) s: $*"; }
