@@ -62,23 +62,52 @@ warm_files() {
 	cat "$@" >/dev/null
 }
 
+# run_once CMD...: one timed run (after prepare): $t microseconds, $r KiB peak RSS
+run_once() {
+	local t0 t1
+	prepare
+	t0=$(date +%s%N)
+	/usr/bin/time -f %M -o "$BENCH_DIR/.rss" "$@" >"$BENCH_DIR/.out" 2>"$BENCH_DIR/.err" ||
+		{ cat "$BENCH_DIR/.err" >&2; die "failed: $*"; }
+	t1=$(date +%s%N)
+	t=$(((t1 - t0) / 1000))
+	r=$(tail -1 "$BENCH_DIR/.rss")
+}
+
 # measure CMD...: best wall time of $RUNS runs (after one untimed warm-up)
 # in $best (microseconds) and the largest peak RSS in $rss (KiB).
 measure() {
-	local i t0 t1 t r
+	local i t r
 	best='' rss=0
-	for ((i = 0; i <= RUNS; i++)); do
-		[ $i = 0 ] && [ "$WARMUP" != 1 ] && continue
-		prepare
-		t0=$(date +%s%N)
-		/usr/bin/time -f %M -o "$BENCH_DIR/.rss" "$@" >"$BENCH_DIR/.out" 2>"$BENCH_DIR/.err" ||
-			{ cat "$BENCH_DIR/.err" >&2; die "failed: $*"; }
-		t1=$(date +%s%N)
-		[ $i = 0 ] && continue # the warm-up run
-		t=$(((t1 - t0) / 1000))
+	[ "$WARMUP" = 1 ] && run_once "$@"
+	for ((i = 0; i < RUNS; i++)); do
+		run_once "$@"
 		if [ -z "$best" ] || [ "$t" -lt "$best" ]; then best=$t; fi
-		r=$(tail -1 "$BENCH_DIR/.rss")
 		[ "$r" -gt "$rss" ] && rss=$r
+	done
+	return 0
+}
+
+# measure_pair CMD_A... -- CMD_B...: like measure for both commands, their
+# runs interleaved (A B A B ...), so that a slow phase of a shared machine
+# (writeback, a neighbour's job) hits both sides alike.  Sets $best_a $rss_a
+# $best_b $rss_b.
+measure_pair() {
+	local -a a=() b=()
+	local i t r
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do a+=("$1"); shift; done
+	shift
+	b=("$@")
+	best_a='' rss_a=0 best_b='' rss_b=0
+	if [ "$WARMUP" = 1 ]; then run_once "${a[@]}"; run_once "${b[@]}"; fi
+	for ((i = 0; i < RUNS; i++)); do
+		run_once "${a[@]}"
+		cp "$BENCH_DIR/.out" "$BENCH_DIR/.out_a"
+		if [ -z "$best_a" ] || [ "$t" -lt "$best_a" ]; then best_a=$t; fi
+		[ "$r" -gt "$rss_a" ] && rss_a=$r
+		run_once "${b[@]}"
+		if [ -z "$best_b" ] || [ "$t" -lt "$best_b" ]; then best_b=$t; fi
+		[ "$r" -gt "$rss_b" ] && rss_b=$r
 	done
 	return 0
 }
