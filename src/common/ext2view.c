@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "ext2view.h"
+#include "tool.h"
 
 #define EXT2VIEW_MAGIC 0x53567731 /* private channel marker */
 
@@ -290,4 +291,28 @@ free_probe:
 out:
 	close(fd);
 	return r;
+}
+
+int ext2view_open_or_exit(struct snapcow_view *v, const char *store, const char *verb,
+			  int operr, char *type, size_t len, ext2_filsys *out)
+{
+	errcode_t err;
+	int pr = ext2view_probe(v, type, len);
+
+	if (pr < 0)
+		errx(operr, "%s: cannot probe the snapshot view: %s", store, strerror(-pr));
+	if (pr == 2)
+		errx(EXIT_UNSUPPORTED, "%s: libblkid finds several filesystem signatures on the "
+		     "snapshot view: not %s an ambiguous device", store, verb);
+	if (pr == 1 && !ext2view_type_supported(type))
+		errx(EXIT_UNSUPPORTED, "unsupported filesystem: %s", type);
+	err = ext2view_open(v, store, EXT2_FLAG_IGNORE_CSUM_ERRORS | EXT2_FLAG_SKIP_MMP, out);
+	if (err) {
+		if (pr == 0 && (err == EXT2_ET_BAD_MAGIC || err == EXT2_ET_SB_CSUM_INVALID))
+			errx(operr, "%s: no filesystem found on the snapshot view (libblkid finds "
+			     "no signature, libext2fs: %s)", store, error_message(err));
+		errx(operr, "%s: cannot open the filesystem on the snapshot view: %s", store,
+		     error_message(err));
+	}
+	return pr;
 }

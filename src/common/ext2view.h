@@ -37,4 +37,12 @@ int ext2view_probe(struct snapcow_view *v, char *type, size_t len);
 /* Returns: 1 if @type is a filesystem libext2fs reads (ext2, ext3, ext4). */
 int ext2view_type_supported(const char *type);
 
+/* Probe the view of @store and open its ext2/3/4 filesystem, or end the
+ * tool: exit EXIT_UNSUPPORTED ("unsupported filesystem: X", or several
+ * signatures: not @verb an ambiguous device), @operr for anything else.
+ * The caller has registered the ext2 com_err table.  Returns 1 with the
+ * type libblkid found in @type, or 0 when it found no signature. */
+int ext2view_open_or_exit(struct snapcow_view *v, const char *store, const char *verb,
+			  int operr, char *type, size_t len, ext2_filsys *out);
+
 #endif

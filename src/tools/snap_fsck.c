@@ -733,7 +733,6 @@ int main(int argc, char **argv)
 	char probed[128] = "";
 	int c, format = 0, full = 0, quiet = 0, pr;
 	ext2_filsys fs = NULL;
-	errcode_t err;
 
 	tool_init(argv[0]);
 	while ((c = getopt_long(argc, argv, "f:qhV", longopts, NULL)) != -1) {
@@ -778,25 +777,8 @@ int main(int argc, char **argv)
 	r.sb_csum_ok = -1;
 	add_error_table(&et_ext2_error_table);
 
-	pr = ext2view_probe(vs.view, probed, sizeof(probed));
-	if (pr < 0)
-		errx(FSCK_EXIT_OPERROR, "%s: cannot probe the snapshot view: %s", r.store,
-		     strerror(-pr));
-	if (pr == 2)
-		errx(EXIT_UNSUPPORTED, "%s: libblkid finds several filesystem signatures on "
-		     "the snapshot view: not checking an ambiguous device", r.store);
-	if (pr == 1 && !ext2view_type_supported(probed))
-		errx(EXIT_UNSUPPORTED, "unsupported filesystem: %s", probed);
-	err = ext2view_open(vs.view, r.store, EXT2_FLAG_IGNORE_CSUM_ERRORS | EXT2_FLAG_SKIP_MMP,
-			    &fs);
-	if (err) {
-		if (pr == 0 && (err == EXT2_ET_BAD_MAGIC || err == EXT2_ET_SB_CSUM_INVALID))
-			errx(FSCK_EXIT_OPERROR, "%s: no filesystem found on the snapshot view "
-			     "(libblkid finds no signature, libext2fs: %s)", r.store,
-			     error_message(err));
-		errx(FSCK_EXIT_OPERROR, "%s: cannot open the filesystem on the snapshot view: %s",
-		     r.store, error_message(err));
-	}
+	pr = ext2view_open_or_exit(vs.view, r.store, "checking", FSCK_EXIT_OPERROR, probed,
+				   sizeof(probed), &fs);
 	snprintf(r.fstype, sizeof(r.fstype), "%s", pr == 1 ? probed : type_from_features(fs));
 	if (pr == 0)
 		add_finding(&r, SEV_WARNING, "blkid", "libblkid does not recognise the "

@@ -863,23 +863,8 @@ int main(int argc, char **argv)
 	viewopt_open(&vo, store, &vs, EXIT_FAIL);
 	add_error_table(&et_ext2_error_table);
 
-	pr = ext2view_probe(vs.view, probed, sizeof(probed));
-	if (pr < 0)
-		errx(EXIT_FAIL, "%s: cannot probe the snapshot view: %s", store, strerror(-pr));
-	if (pr == 2)
-		errx(EXIT_UNSUPPORTED, "%s: libblkid finds several filesystem signatures on the "
-		     "snapshot view: not mapping an ambiguous device", store);
-	if (pr == 1 && !ext2view_type_supported(probed))
-		errx(EXIT_UNSUPPORTED, "unsupported filesystem: %s", probed);
-	err = ext2view_open(vs.view, store, EXT2_FLAG_IGNORE_CSUM_ERRORS | EXT2_FLAG_SKIP_MMP,
-			    &m.fs);
-	if (err) {
-		if (pr == 0 && (err == EXT2_ET_BAD_MAGIC || err == EXT2_ET_SB_CSUM_INVALID))
-			errx(EXIT_FAIL, "%s: no filesystem found on the snapshot view (libblkid "
-			     "finds no signature, libext2fs: %s)", store, error_message(err));
-		errx(EXIT_FAIL, "%s: cannot open the filesystem on the snapshot view: %s", store,
-		     error_message(err));
-	}
+	pr = ext2view_open_or_exit(vs.view, store, "mapping", EXIT_FAIL, probed, sizeof(probed),
+				   &m.fs);
 	snprintf(fstype, sizeof(fstype), "%s", pr == 1 ? probed : "ext2/3/4 (libblkid: none)");
 	err = ext2fs_read_bitmaps(m.fs);
 	if (err)
