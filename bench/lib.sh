@@ -44,6 +44,7 @@ bench_dir() {
 		die "$BENCH_DIR: $((avail >> 20)) GiB free, this figure needs $need GiB"
 	[ "${OWN_DIR:-0}" = 1 ] && [ "${BENCH_KEEP:-0}" != 1 ] && trap 'rm -rf "$BENCH_DIR"' EXIT
 	echo "work dir: $BENCH_DIR ($((avail >> 20)) GiB free; $(stat -f -c %T "$BENCH_DIR"))"
+	calibrate
 }
 
 # prepare: runs before every timed run (outputs removed and written back,
@@ -62,7 +63,8 @@ warm_files() {
 	cat "$@" >/dev/null
 }
 
-# run_once CMD...: one timed run (after prepare): $t microseconds, $r KiB peak RSS
+# run_once CMD...: one timed run (after prepare): $t microseconds, less the
+# harness's own cost ($HARNESS_US), and $r KiB peak RSS
 run_once() {
 	local t0 t1
 	prepare
@@ -70,8 +72,27 @@ run_once() {
 	/usr/bin/time -f %M -o "$BENCH_DIR/.rss" "$@" >"$BENCH_DIR/.out" 2>"$BENCH_DIR/.err" ||
 		{ cat "$BENCH_DIR/.err" >&2; die "failed: $*"; }
 	t1=$(date +%s%N)
-	t=$(((t1 - t0) / 1000))
+	t=$(((t1 - t0) / 1000 - ${HARNESS_US:-0}))
+	[ "$t" -gt 0 ] || t=1
 	r=$(tail -1 "$BENCH_DIR/.rss")
+}
+
+# calibrate: $HARNESS_US, the best of 9 timings of `true` run the same way
+# (date, fork and exec of /usr/bin/time and of a trivial program: 10-20 ms on
+# a slow VM), subtracted from every timing so that the ratios of short
+# commands compare the commands, not the harness.
+calibrate() {
+	[ -n "${HARNESS_US:-}" ] && return 0
+	local i t0 t1 b=''
+	for ((i = 0; i < 9; i++)); do
+		t0=$(date +%s%N)
+		/usr/bin/time -f %M -o /dev/null true
+		t1=$(date +%s%N)
+		t=$(((t1 - t0) / 1000))
+		if [ -z "$b" ] || [ "$t" -lt "$b" ]; then b=$t; fi
+	done
+	export HARNESS_US=$b
+	echo "harness overhead: $(awk -v u="$b" 'BEGIN { printf "%.1f ms", u / 1e3 }') (fork+exec of /usr/bin/time true), subtracted from every timing"
 }
 
 # measure CMD...: best wall time of $RUNS runs (after one untimed warm-up)

@@ -134,6 +134,21 @@ SNAPCOW_EXPORT int snapcow_map_next(const struct snapcow_map *m, uint64_t from,
 	return 1;
 }
 
+uint64_t snapcow_map_run(const struct snapcow_map *m, uint64_t chunk, uint64_t *new_chunk,
+			 uint64_t *next_old)
+{
+	uint64_t i = lower_bound(m, chunk), j;
+
+	*next_old = i < m->n ? m->e[i].old_chunk : UINT64_MAX;
+	if (i >= m->n || m->e[i].old_chunk != chunk)
+		return 0;
+	*new_chunk = m->e[i].new_chunk;
+	for (j = i + 1; j < m->n; j++)
+		if (m->e[j].old_chunk != chunk + (j - i) || m->e[j].new_chunk != *new_chunk + (j - i))
+			break;
+	return j - i;
+}
+
 SNAPCOW_EXPORT uint64_t snapcow_map_count(const struct snapcow_map *m)
 {
 	return m->n;

@@ -77,4 +77,12 @@ uint64_t snapcow_next_free_finish(const struct snapcow_store *s, uint64_t next_f
 /* rewrite.c: descriptions of SNAPCOW_ERR_UNDO_* / _VERIFY, NULL for others. */
 const char *snapcow_rewrite_strerror(int err);
 
+/* The exceptions of @m from old chunk @chunk on that are consecutive on both
+ * sides (old and new chunk): returns how many (0 when @chunk has none) with
+ * the first's new chunk in *@new_chunk; *@next_old is the first mapped old
+ * chunk at or after @chunk (UINT64_MAX if none).  One binary search, then a
+ * walk of the sorted array. */
+uint64_t snapcow_map_run(const struct snapcow_map *m, uint64_t chunk, uint64_t *new_chunk,
+			 uint64_t *next_old);
+
 #endif

@@ -52,32 +52,28 @@ SNAPCOW_EXPORT int snapcow_view_extent(const struct snapcow_view *v, uint64_t of
 				       struct snapcow_extent *ext)
 {
 	const uint64_t cb = v->s->chunk_bytes;
-	uint64_t chunk = offset / cb, end;
-	struct snapcow_exception e, n;
+	uint64_t chunk = offset / cb, end, run, new_chunk = 0, next_old;
 
 	if (!ext)
 		return -EINVAL;
 	if (offset >= v->size)
 		return 1;
 	ext->offset = offset;
-	if (snapcow_map_next(v->map, chunk, &e) && e.old_chunk == chunk) {
-		/* Extend over chunks that are consecutive on both sides. */
-		uint64_t run = 1;
-		while (snapcow_map_next(v->map, chunk + run, &n) && n.old_chunk == chunk + run &&
-		       n.new_chunk == e.new_chunk + run)
-			run++;
+	/* Extend over chunks that are consecutive on both sides. */
+	run = snapcow_map_run(v->map, chunk, &new_chunk, &next_old);
+	if (run) {
 		end = (chunk + run) * cb;
 		ext->source = SNAPCOW_SRC_COW;
-		ext->source_offset = e.new_chunk * cb + (offset - chunk * cb);
+		ext->source_offset = new_chunk * cb + (offset - chunk * cb);
 		/* A corrupt new_chunk whose byte offset overflows: make the read
 		 * fail instead of reading a wrapped-around offset. */
-		if (e.new_chunk > (UINT64_MAX - cb) / cb)
+		if (new_chunk > (UINT64_MAX - cb) / cb)
 			ext->source_offset = UINT64_MAX;
 	} else {
 		/* A huge old_chunk must not wrap around to an end at @offset
 		 * (a zero-length extent: view_pread looped forever). */
-		if (snapcow_map_next(v->map, chunk, &e) && e.old_chunk <= v->size / cb)
-			end = e.old_chunk * cb;
+		if (next_old <= v->size / cb)
+			end = next_old * cb;
 		else
 			end = v->size;
 		ext->source = v->origin_fd < 0 ? SNAPCOW_SRC_ZERO : SNAPCOW_SRC_ORIGIN;
