@@ -209,14 +209,22 @@ static int status_params(const char *name, const char *want, char **lines, char 
 	return 0;
 }
 
-int dmdev_snapshot_status(const char *name, struct dmdev_snapshot_status *st)
+/* Status of @name (one target of type @want) parsed by libdevmapper's
+ * @parse into *@out, then copied by @copy; the parser's pool is freed. */
+struct status_parser {
+	const char *type;
+	int (*parse)(struct dm_pool *mem, const char *params, void *out);
+	void (*copy)(const void *parsed, void *st);
+};
+
+static int parsed_status(const char *name, const struct status_parser *p, void *st)
 {
-	struct dm_status_snapshot *s = NULL;
 	struct dm_pool *mem;
 	char *lines = NULL, *params;
+	void *parsed = NULL;
 	int r;
 
-	r = status_params(name, "snapshot", &lines, &params);
+	r = status_params(name, p->type, &lines, &params);
 	if (r < 0)
 		return r;
 	mem = dm_pool_create("snaprescue", 512);
@@ -224,54 +232,68 @@ int dmdev_snapshot_status(const char *name, struct dmdev_snapshot_status *st)
 		free(lines);
 		return -ENOMEM;
 	}
-	if (!dm_get_status_snapshot(mem, params, &s)) {
+	if (p->parse(mem, params, &parsed))
+		p->copy(parsed, st);
+	else
 		r = -EINVAL;
-	} else {
-		memset(st, 0, sizeof(*st));
-		st->invalid = s->invalid;
-		st->overflow = s->overflow;
-		st->merge_failed = s->merge_failed;
-		st->used_sectors = s->used_sectors;
-		st->total_sectors = s->total_sectors;
-		st->metadata_sectors = s->has_metadata_sectors ? s->metadata_sectors : 0;
-	}
 	dm_pool_destroy(mem);
 	free(lines);
 	return r;
 }
 
+static int parse_snapshot(struct dm_pool *mem, const char *params, void *out)
+{
+	return dm_get_status_snapshot(mem, params, out);
+}
+
+static void copy_snapshot(const void *parsed, void *out)
+{
+	const struct dm_status_snapshot *s = parsed;
+	struct dmdev_snapshot_status *st = out;
+
+	memset(st, 0, sizeof(*st));
+	st->invalid = s->invalid;
+	st->overflow = s->overflow;
+	st->merge_failed = s->merge_failed;
+	st->used_sectors = s->used_sectors;
+	st->total_sectors = s->total_sectors;
+	st->metadata_sectors = s->has_metadata_sectors ? s->metadata_sectors : 0;
+}
+
+static int parse_pool(struct dm_pool *mem, const char *params, void *out)
+{
+	return dm_get_status_thin_pool(mem, params, out);
+}
+
+static void copy_pool(const void *parsed, void *out)
+{
+	const struct dm_status_thin_pool *s = parsed;
+	struct dmdev_pool_status *st = out;
+
+	memset(st, 0, sizeof(*st));
+	st->read_only = s->read_only != 0;
+	st->fail = s->fail;
+	st->out_of_data_space = s->out_of_data_space;
+	st->needs_check = s->needs_check;
+	st->error = s->error;
+	st->used_data = s->used_data_blocks;
+	st->total_data = s->total_data_blocks;
+	st->used_meta = s->used_metadata_blocks;
+	st->total_meta = s->total_metadata_blocks;
+}
+
+int dmdev_snapshot_status(const char *name, struct dmdev_snapshot_status *st)
+{
+	static const struct status_parser p = { "snapshot", parse_snapshot, copy_snapshot };
+
+	return parsed_status(name, &p, st);
+}
+
 int dmdev_pool_status(const char *name, struct dmdev_pool_status *st)
 {
-	struct dm_status_thin_pool *s = NULL;
-	struct dm_pool *mem;
-	char *lines = NULL, *params;
-	int r;
+	static const struct status_parser p = { "thin-pool", parse_pool, copy_pool };
 
-	r = status_params(name, "thin-pool", &lines, &params);
-	if (r < 0)
-		return r;
-	mem = dm_pool_create("snaprescue", 512);
-	if (!mem) {
-		free(lines);
-		return -ENOMEM;
-	}
-	if (!dm_get_status_thin_pool(mem, params, &s)) {
-		r = -EINVAL;
-	} else {
-		memset(st, 0, sizeof(*st));
-		st->read_only = s->read_only != 0;
-		st->fail = s->fail;
-		st->out_of_data_space = s->out_of_data_space;
-		st->needs_check = s->needs_check;
-		st->error = s->error;
-		st->used_data = s->used_data_blocks;
-		st->total_data = s->total_data_blocks;
-		st->used_meta = s->used_metadata_blocks;
-		st->total_meta = s->total_metadata_blocks;
-	}
-	dm_pool_destroy(mem);
-	free(lines);
-	return r;
+	return parsed_status(name, &p, st);
 }
 
 int dmdev_create(const char *name, const char *uuid, const char *table, char *path, size_t len)

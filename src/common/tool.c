@@ -82,6 +82,79 @@ void try_help(int code)
 	exit(code);
 }
 
+int read_full(int fd, void *buf, size_t len, int64_t off)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = off < 0 ? read(fd, p, len) : pread(fd, p, len, (off_t)off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+		if (off >= 0)
+			off += n;
+	}
+	return 0;
+}
+
+int write_full(int fd, const void *buf, size_t len, int64_t off)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = off < 0 ? write(fd, p, len) : pwrite(fd, p, len, (off_t)off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+		if (off >= 0)
+			off += n;
+	}
+	return 0;
+}
+
+const char *one_operand(int argc, char **argv, int first, const char *what, int code)
+{
+	if (first >= argc) {
+		warnx("no %s given", what);
+		try_help(code);
+	}
+	if (first + 1 < argc) {
+		warnx("unexpected argument '%s'", argv[first + 1]);
+		try_help(code);
+	}
+	return argv[first];
+}
+
+int parse_format(const char *s, const char *const *choices, int code)
+{
+	int i = parse_choice(s, choices);
+
+	if (i < 0) {
+		char list[128] = "";
+
+		for (int k = 0; choices[k]; k++)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+				 k ? (choices[k + 1] ? ", " : " or ") : "", choices[k]);
+		warnx("unknown format: '%s' (%s)", s, list);
+		try_help(code);
+	}
+	return i;
+}
+
 int parse_u64(const char *s, uint64_t *out)
 {
 	unsigned long long v;

@@ -39,6 +39,20 @@ void print_version_and_exit(void) __attribute__((noreturn));
 /* "Try '<tool> --help' for more information." on stderr, exit @code. */
 void try_help(int code) __attribute__((noreturn));
 
+/* The one operand left after the options (argv[@first]), or a usage error
+ * ("no WHAT given", "unexpected argument 'X'") and exit @code. */
+const char *one_operand(int argc, char **argv, int first, const char *what, int code);
+
+/* parse_choice() of a --format value, or a usage error naming the choices
+ * and exit @code. */
+int parse_format(const char *s, const char *const *choices, int code);
+
+/* read() (@off < 0) or pread() at @off until @len bytes are in: 0, -EIO
+ * if the file ends first, or -errno.  EINTR is retried. */
+int read_full(int fd, void *buf, size_t len, int64_t off);
+/* write() (@off < 0) or pwrite() at @off of all @len bytes: 0 or -errno. */
+int write_full(int fd, const void *buf, size_t len, int64_t off);
+
 /* Parse "4096", "64k", "1M", "2g", "1T" (binary multiples, optional "iB"
  * or "B").  Returns 0 or -EINVAL / -ERANGE. */
 int parse_size(const char *s, uint64_t *out);

@@ -238,11 +238,7 @@ int main(int argc, char **argv)
 			try_help(FSCK_EXIT_USAGE);
 		}
 	}
-	if (optind != argc - 1) {
-		warnx(optind == argc ? "no store given" : "too many arguments");
-		try_help(FSCK_EXIT_USAGE);
-	}
-	rp.path = argv[optind];
+	rp.path = one_operand(argc, argv, optind, "store", FSCK_EXIT_USAGE);
 	tool_set_verbosity(rp.quiet ? 0 : rp.verbose ? 2 : 1);
 
 	quiet_log = 1;

@@ -261,12 +261,7 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "f:o:qhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			r = parse_choice(optarg, formats);
-			if (r < 0) {
-				warnx("unknown format '%s' (xml, json or human)", optarg);
-				try_help(EXIT_FAIL);
-			}
-			o.fmt = (enum fmt)r;
+			o.fmt = (enum fmt)parse_format(optarg, formats, EXIT_FAIL);
 			break;
 		case 'o':
 			output = optarg;
@@ -284,11 +279,7 @@ int main(int argc, char **argv)
 			try_help(EXIT_FAIL);
 		}
 	}
-	if (optind != argc - 1) {
-		warnx(optind == argc ? "no store given" : "only one store can be dumped");
-		try_help(EXIT_FAIL);
-	}
-	path = argv[optind];
+	path = one_operand(argc, argv, optind, "store", EXIT_FAIL);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		errx(EXIT_FAIL, "cannot open %s: %s", path, strerror(errno));

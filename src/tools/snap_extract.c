@@ -125,46 +125,10 @@ static int fd_size(int fd, const struct stat *st, uint64_t *size)
 	return 0;
 }
 
-static int pread_all(int fd, void *buf, size_t len, uint64_t off)
-{
-	unsigned char *p = buf;
-
-	while (len) {
-		ssize_t n = pread(fd, p, len, (off_t)off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO; /* ends early */
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
+/* One write to the output: at @off of a file, in sequence to a stream. */
 static int write_all(struct output *o, const void *buf, size_t len, uint64_t off)
 {
-	const unsigned char *p = buf;
-
-	while (len) {
-		ssize_t n = o->stream ? write(o->fd, p, len) : pwrite(o->fd, p, len, (off_t)off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
+	return write_full(o->fd, buf, len, o->stream ? -1 : (int64_t)off);
 }
 
 static int is_zero(const unsigned char *p, size_t len)
@@ -262,7 +226,7 @@ static int stage_read(struct output *o, int fd, const char *what, uint64_t src, 
 		n = STAGE_BYTES - o->len;
 		if (n > len)
 			n = (size_t)len;
-		r = pread_all(fd, o->buf + o->len, n, src);
+		r = read_full(fd, o->buf + o->len, n, (int64_t)src);
 		if (r < 0) {
 			warnx("cannot read %s at byte offset %" PRIu64 ": %s", what, src,
 			      r == -EIO ? "it ends early" : strerror(-r));
@@ -581,15 +545,7 @@ int main(int argc, char **argv)
 	}
 	if (quiet)
 		tool_set_verbosity(0);
-	if (optind >= argc) {
-		warnx("no store given");
-		try_help(EXIT_FAIL);
-	}
-	if (optind + 1 < argc) {
-		warnx("unexpected argument '%s'", argv[optind + 1]);
-		try_help(EXIT_FAIL);
-	}
-	store = argv[optind];
+	store = one_operand(argc, argv, optind, "store", EXIT_FAIL);
 	if (!origin == !zero_origin) {
 		warnx(origin ? "--origin and --zero-origin exclude each other" :
 			       "give the origin (--origin FILE) or --zero-origin");

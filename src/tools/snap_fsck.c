@@ -743,11 +743,7 @@ int main(int argc, char **argv)
 			full = 1;
 			break;
 		case 'f':
-			format = parse_choice(optarg, formats);
-			if (format < 0) {
-				warnx("unknown format: '%s' (human or json)", optarg);
-				try_help(FSCK_EXIT_USAGE);
-			}
+			format = parse_format(optarg, formats, FSCK_EXIT_USAGE);
 			break;
 		case 'q':
 			quiet = 1;
@@ -761,16 +757,8 @@ int main(int argc, char **argv)
 			try_help(FSCK_EXIT_USAGE);
 		}
 	}
-	if (optind >= argc) {
-		warnx("no store given");
-		try_help(FSCK_EXIT_USAGE);
-	}
-	if (argc - optind > 1) {
-		warnx("too many arguments");
-		try_help(FSCK_EXIT_USAGE);
-	}
+	r.store = one_operand(argc, argv, optind, "store", FSCK_EXIT_USAGE);
 	viewopt_check(&vo, FSCK_EXIT_USAGE);
-	r.store = argv[optind];
 	viewopt_open(&vo, r.store, &vs, FSCK_EXIT_OPERROR);
 	r.vs = &vs;
 	r.vo = &vo;

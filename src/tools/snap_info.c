@@ -118,11 +118,7 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "f:qhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			format = parse_choice(optarg, formats);
-			if (format < 0) {
-				warnx("unknown format '%s' (human or json)", optarg);
-				try_help(EXIT_FAIL);
-			}
+			format = parse_format(optarg, formats, EXIT_FAIL);
 			break;
 		case 'q':
 			tool_set_verbosity(0);
@@ -135,11 +131,7 @@ int main(int argc, char **argv)
 			try_help(EXIT_FAIL);
 		}
 	}
-	if (optind != argc - 1) {
-		warnx(optind == argc ? "no store given" : "too many arguments");
-		try_help(EXIT_FAIL);
-	}
-	path = argv[optind];
+	path = one_operand(argc, argv, optind, "store", EXIT_FAIL);
 
 	r = snapcow_store_open(path, 0, &s);
 	if (r < 0)

@@ -90,43 +90,8 @@ static int fd_size(int fd, const struct stat *st, uint64_t *size)
 
 static int write_all(int fd, const void *buf, size_t len, uint32_t *crc)
 {
-	const char *p = buf;
-
 	*crc = crc32_update(*crc, buf, len);
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int read_full(int fd, void *buf, size_t len, int64_t off)
-{
-	char *p = buf;
-
-	while (len) {
-		ssize_t n = off < 0 ? read(fd, p, len) : pread(fd, p, len, (off_t)off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
-		if (off >= 0)
-			off += n;
-	}
-	return 0;
+	return write_full(fd, buf, len, -1);
 }
 
 static int fsync_dir_of(const char *path)
@@ -262,22 +227,12 @@ static int undo_pass(int ufd, const char *undo, struct undo_header *h, int tfd,
 			goto truncated;
 		crc = crc32_update(crc, buf, len);
 		if (tfd >= 0) {
-			const unsigned char *p = buf;
-			uint64_t left = len, o = off;
-
-			while (left) {
-				ssize_t n = pwrite(tfd, p, left, (off_t)o);
-
-				if (n <= 0) {
-					r = n < 0 ? -errno : -EIO;
-					warnx("cannot write %s at byte offset %" PRIu64 ": %s",
-					      target, o, strerror(-r));
-					free(buf);
-					return r;
-				}
-				p += n;
-				o += (uint64_t)n;
-				left -= (uint64_t)n;
+			r = write_full(tfd, buf, len, (int64_t)off);
+			if (r < 0) {
+				warnx("cannot write %s at byte offset %" PRIu64 ": %s", target, off,
+				      strerror(-r));
+				free(buf);
+				return r;
 			}
 		}
 		*bytes += len;

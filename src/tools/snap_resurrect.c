@@ -1003,11 +1003,7 @@ int main(int argc, char **argv)
 			O.accept_drift = 1;
 			break;
 		case 'f':
-			f = parse_choice(optarg, formats);
-			if (f < 0) {
-				warnx("invalid --format '%s': expected human or json", optarg);
-				try_help(EXIT_FAIL);
-			}
+			f = parse_format(optarg, formats, EXIT_FAIL);
 			O.json = f == 1;
 			break;
 		case 'y':
@@ -1021,11 +1017,7 @@ int main(int argc, char **argv)
 			try_help(EXIT_FAIL);
 		}
 	}
-	if (optind + 1 != argc) {
-		warnx(optind == argc ? "no volume given (VG/LV)" : "too many arguments");
-		try_help(EXIT_FAIL);
-	}
-	parse_volume(argv[optind]);
+	parse_volume(one_operand(argc, argv, optind, "volume (VG/LV)", EXIT_FAIL));
 
 	dmdev_init(access("/run/udev/control", F_OK) != 0);
 	if (dmdev_available(why, sizeof(why)) < 0)

@@ -127,25 +127,37 @@ static uint64_t count_unclaimed(struct rmap *m, blk64_t start, blk64_t end)
 	return n;
 }
 
+/* Clip [*start, *start + len) to the blocks the bitmaps cover (from the
+ * first data block to the end of the filesystem); 0 if nothing is left,
+ * else 1 and the last block in *end. */
+static int clip_to_fs(const struct rmap *m, blk64_t *start, uint64_t len, blk64_t *end)
+{
+	const blk64_t fdb = m->fs->super->s_first_data_block;
+	const uint64_t total = ext2fs_blocks_count(m->fs->super);
+
+	if (*start < fdb) {
+		if (len <= fdb - *start)
+			return 0;
+		len -= fdb - *start;
+		*start = fdb;
+	}
+	if (!len || *start >= total)
+		return 0;
+	if (len > total - *start)
+		len = total - *start;
+	*end = *start + len - 1;
+	return 1;
+}
+
 /* Count (and claim) the changed blocks in [start, start + len) that
  * nothing claimed before. */
 static uint64_t count_changed(struct rmap *m, blk64_t start, uint64_t len)
 {
-	const blk64_t fdb = m->fs->super->s_first_data_block;
 	blk64_t end, first, zero;
-	uint64_t n = 0, total = ext2fs_blocks_count(m->fs->super);
+	uint64_t n = 0;
 
-	if (start < fdb) { /* the bitmaps start at the first data block */
-		if (len <= fdb - start)
-			return 0;
-		len -= fdb - start;
-		start = fdb;
-	}
-	if (!len || start >= total)
+	if (!clip_to_fs(m, &start, len, &end))
 		return 0;
-	if (len > total - start)
-		len = total - start;
-	end = start + len - 1;
 	while (start <= end) {
 		if (ext2fs_find_first_set_block_bitmap2(m->changed, start, end, &first))
 			break;
@@ -162,21 +174,11 @@ static uint64_t count_changed(struct rmap *m, blk64_t start, uint64_t len)
  * origin: blocks that read as zeros). */
 static uint64_t count_unchanged(struct rmap *m, blk64_t start, uint64_t len)
 {
-	const blk64_t fdb = m->fs->super->s_first_data_block;
 	blk64_t end, first, set;
-	uint64_t n = 0, total = ext2fs_blocks_count(m->fs->super);
+	uint64_t n = 0;
 
-	if (start < fdb) {
-		if (len <= fdb - start)
-			return 0;
-		len -= fdb - start;
-		start = fdb;
-	}
-	if (!len || start >= total)
+	if (!clip_to_fs(m, &start, len, &end))
 		return 0;
-	if (len > total - start)
-		len = total - start;
-	end = start + len - 1;
 	while (start <= end) {
 		if (find_zero(m->changed, start, end, &first))
 			break;
@@ -836,11 +838,7 @@ int main(int argc, char **argv)
 			want_uncommitted = 1;
 			break;
 		case 'f':
-			format = parse_choice(optarg, formats);
-			if (format < 0) {
-				warnx("unknown format: '%s' (human or json)", optarg);
-				try_help(EXIT_FAIL);
-			}
+			format = parse_format(optarg, formats, EXIT_FAIL);
 			break;
 		case 'h':
 			usage();
@@ -850,16 +848,8 @@ int main(int argc, char **argv)
 			try_help(EXIT_FAIL);
 		}
 	}
-	if (optind >= argc) {
-		warnx("no store given");
-		try_help(EXIT_FAIL);
-	}
-	if (argc - optind > 1) {
-		warnx("too many arguments");
-		try_help(EXIT_FAIL);
-	}
+	store = one_operand(argc, argv, optind, "store", EXIT_FAIL);
 	viewopt_check(&vo, EXIT_FAIL);
-	store = argv[optind];
 	viewopt_open(&vo, store, &vs, EXIT_FAIL);
 	add_error_table(&et_ext2_error_table);
 

@@ -429,10 +429,6 @@ int main(int argc, char **argv)
 		warnx("--undo-apply cannot be combined with --valid, --invalid or --undo");
 		try_help(SV_USAGE);
 	}
-	if (optind + 1 != argc) {
-		warnx(optind == argc ? "no store given" : "too many arguments");
-		try_help(SV_USAGE);
-	}
-	o.store = argv[optind];
+	o.store = one_operand(argc, argv, optind, "store", SV_USAGE);
 	return o.undo_apply ? do_undo_apply(&o) : do_set(&o);
 }

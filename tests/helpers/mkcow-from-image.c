@@ -41,7 +41,7 @@ static void push(struct chunklist *l, uint64_t c)
 	l->v[l->n++] = c;
 }
 
-static void read_full(int fd, void *buf, size_t len, uint64_t off, const char *name)
+static void read_padded(int fd, void *buf, size_t len, uint64_t off, const char *name)
 {
 	ssize_t n = pread(fd, buf, len, (off_t)off);
 
@@ -145,9 +145,9 @@ int main(int argc, char **argv)
 			if (c >= nchunks)
 				break;
 		}
-		read_full(ifd, a, cb, c * cb, image);
+		read_padded(ifd, a, cb, c * cb, image);
 		if (ofd >= 0)
-			read_full(ofd, b, cb, c * cb, origin);
+			read_padded(ofd, b, cb, c * cb, origin);
 		if (ofd >= 0 ? memcmp(a, b, cb) != 0 : !is_zero(a, cb))
 			push(&changed, c);
 	}
@@ -172,7 +172,7 @@ int main(int argc, char **argv)
 		struct snapcow_exception e;
 
 		c = next_data_chunk(per_area, c);
-		read_full(ifd, a, cb, changed.v[i] * cb, image);
+		read_padded(ifd, a, cb, changed.v[i] * cb, image);
 		if (pwrite(sfd, a, cb, (off_t)(c * cb)) != (ssize_t)cb)
 			errx(1, "cannot write %s: %s", store, strerror(errno));
 		if (i < changed.n - uncommitted) {
