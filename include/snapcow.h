@@ -430,6 +430,12 @@ int snapcow_store_check(struct snapcow_store *s, const struct snapcow_check_opti
  *  224 24  name of the program that wrote it, NUL padded
  *  248  4  CRC-32 of the saved bytes   252  4  CRC-32 of header bytes 0..251
  *
+ * Version 2 ("ranges", snapcow_undo_save: several ranges, e.g. a store's
+ * header and every metadata area before snap_restore rewrites them) has the
+ * same header with saved/changed offsets and lengths 0, the number of
+ * ranges at offset 20, and the CRC-32 at 248 covering everything after the
+ * header: per range, offset (8), length (8), then the saved bytes.
+ *
  * A block device is identified by its device number or, for device-mapper
  * devices (whose minor numbers change across activations), by its dm UUID;
  * a UUID that starts with SNAPCOW_TEMP_UUID_PREFIX is a temporary device
@@ -438,6 +444,7 @@ int snapcow_store_check(struct snapcow_store *s, const struct snapcow_check_opti
 
 #define SNAPCOW_UNDO_MAGIC "SNAPUNDO"
 #define SNAPCOW_UNDO_VERSION 1U
+#define SNAPCOW_UNDO_VERSION_RANGES 2U
 #define SNAPCOW_UNDO_HEADER_SIZE 256U
 #define SNAPCOW_TEMP_UUID_PREFIX "SNAPRESCUE-"
 
@@ -518,6 +525,27 @@ struct snapcow_undo;
  */
 int snapcow_undo_open(const char *path, struct snapcow_undo **out);
 
+struct snapcow_range {
+	uint64_t offset;
+	uint64_t length;
+};
+
+/**
+ * snapcow_undo_save:
+ * Save the @n byte ranges @ranges of the store open (readable) on @fd, as
+ * a version 2 undo file at @path (created with O_EXCL, mode 0600) with the
+ * store's identity and size; fsync it and its directory.  Ranges are
+ * clipped to the store's size (empty ones are left out), each at most 1 GiB.
+ * Returns: 0, -EEXIST if @path exists, or a negative errno (the file is
+ * removed again).
+ */
+int snapcow_undo_save(int fd, const char *path, const struct snapcow_range *ranges, size_t n,
+		      const char *program);
+
+/** Returns: the number of saved ranges (1 for a version 1 file). */
+uint32_t snapcow_undo_ranges(const struct snapcow_undo *u);
+/** Returns: the number of saved bytes in all ranges. */
+uint64_t snapcow_undo_bytes(const struct snapcow_undo *u);
 /** Returns: the identity of the store the undo file was made for. */
 const struct snapcow_identity *snapcow_undo_identity(const struct snapcow_undo *u);
 /** Returns: the offset of the saved range in the store. */
@@ -544,7 +572,11 @@ enum snapcow_undo_flags {
  * another store's identity (unless SNAPCOW_UNDO_ANY_IDENTITY) and a store
  * whose saved range differs from the undo file anywhere but in the changed
  * range; write the changed range back, fsync, drop cached pages, read back
- * and compare.
+ * and compare.  A version 2 file: the identity is compared without the
+ * size, every range is written back and compared, and a regular file gets
+ * its size back (a block device of another size: a warning).  The range
+ * accessors below (offset, length, data, changed_*) describe version 1
+ * files only (0 or NULL for version 2).
  * Returns: 0 when restored (or, with SNAPCOW_UNDO_DRY_RUN, when it would
  * be), 1 when the store already holds the saved bytes (nothing written),
  * SNAPCOW_ERR_UNDO_IDENTITY, SNAPCOW_ERR_UNDO_CONTENT, SNAPCOW_ERR_VERIFY

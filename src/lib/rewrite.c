@@ -30,7 +30,7 @@ struct undo_disk {
 	uint32_t version;
 	uint32_t header_bytes;
 	uint32_t kind;
-	uint32_t reserved;
+	uint32_t ranges; /* version 2; 0 in version 1 */
 	uint64_t dev;
 	uint64_t ino;
 	uint64_t rdev;
@@ -52,29 +52,49 @@ static_assert(sizeof(struct undo_disk) == SNAPCOW_UNDO_HEADER_SIZE, "undo header
  * header chunk the kernel allows is 1 GiB; LVM's is 512 KiB. */
 #define UNDO_MAX_LENGTH (1U << 30)
 
+/* A saved range of a version 2 file, and where its bytes are in the file. */
+struct undo_range {
+	uint64_t offset;
+	uint64_t length;
+	uint64_t file_pos;
+};
+
 struct snapcow_undo {
 	struct snapcow_identity id;
+	uint32_t version;
+	/* version 1: one range, in memory */
 	uint64_t offset;
 	uint32_t length;
 	uint64_t changed_offset;
 	uint32_t changed_length;
 	unsigned char new_bytes[8];
 	unsigned char *data;
+	/* version 2: ranges read from the file when applied */
+	struct undo_range *ranges;
+	uint32_t nranges;
+	uint64_t bytes;
 	char *path;
 };
 
-/* CRC-32 (IEEE 802.3, reflected polynomial 0xedb88320), bitwise: the
- * ranges checked here are one header chunk. */
+/* CRC-32 (IEEE 802.3, reflected polynomial 0xedb88320), a byte at a time
+ * from a table: a ranges file holds every metadata chunk of a store. */
 static uint32_t crc32_update(uint32_t crc, const void *buf, size_t len)
 {
+	static uint32_t table[256];
 	const unsigned char *p = buf;
 
-	crc = ~crc;
-	while (len--) {
-		crc ^= *p++;
-		for (int k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0xedb88320U & (0U - (crc & 1U)));
+	if (!table[1]) {
+		for (uint32_t n = 0; n < 256; n++) {
+			uint32_t c = n;
+
+			for (int k = 0; k < 8; k++)
+				c = (c >> 1) ^ (0xedb88320U & (0U - (c & 1U)));
+			table[n] = c;
+		}
 	}
+	crc = ~crc;
+	while (len--)
+		crc = table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
 	return ~crc;
 }
 
@@ -181,44 +201,44 @@ static int fsync_parent(const char *path)
 	return r;
 }
 
-static int write_undo(const char *path, const struct snapcow_identity *id, const char *program,
-		      uint64_t offset, const unsigned char *data, uint32_t length,
-		      uint64_t changed_offset, const unsigned char *new_bytes,
-		      uint32_t changed_length)
+/* The header fields both versions share. */
+static void fill_header(struct undo_disk *h, uint32_t version, const struct snapcow_identity *id,
+			const char *program)
 {
-	struct undo_disk h;
-	int fd, r;
-
-	memset(&h, 0, sizeof(h));
-	memcpy(h.magic, SNAPCOW_UNDO_MAGIC, 8);
-	h.version = htole32(SNAPCOW_UNDO_VERSION);
-	h.header_bytes = htole32(SNAPCOW_UNDO_HEADER_SIZE);
-	h.kind = htole32(id->kind);
-	h.dev = htole64(id->dev);
-	h.ino = htole64(id->ino);
-	h.rdev = htole64(id->rdev);
-	h.store_bytes = htole64(id->size);
-	h.saved_offset = htole64(offset);
-	h.saved_length = htole32(length);
-	h.changed_length = htole32(changed_length);
-	h.changed_offset = htole64(changed_offset);
-	h.created = htole64((uint64_t)time(NULL));
-	memcpy(h.new_bytes, new_bytes, changed_length);
-	memcpy(h.dm_uuid, id->dm_uuid, strnlen(id->dm_uuid, sizeof(h.dm_uuid)));
+	memset(h, 0, sizeof(*h));
+	memcpy(h->magic, SNAPCOW_UNDO_MAGIC, 8);
+	h->version = htole32(version);
+	h->header_bytes = htole32(SNAPCOW_UNDO_HEADER_SIZE);
+	h->kind = htole32(id->kind);
+	h->dev = htole64(id->dev);
+	h->ino = htole64(id->ino);
+	h->rdev = htole64(id->rdev);
+	h->store_bytes = htole64(id->size);
+	h->created = htole64((uint64_t)time(NULL));
+	memcpy(h->dm_uuid, id->dm_uuid, strnlen(id->dm_uuid, sizeof(h->dm_uuid)));
 	if (program)
-		memcpy(h.program, program, strnlen(program, sizeof(h.program) - 1));
-	h.data_crc = htole32(crc32_update(0, data, length));
-	h.header_crc = htole32(crc32_update(0, &h, offsetof(struct undo_disk, header_crc)));
+		memcpy(h->program, program, strnlen(program, sizeof(h->program) - 1));
+}
 
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		r = -errno;
-		log_err("%s: cannot create undo file: %s", path, snapcow_strerror(r));
-		return r;
+/* Create @path (O_EXCL) for writing; logs. */
+static int create_undo(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		log_err("%s: cannot create undo file: %s", path, snapcow_strerror(-errno));
+	return fd < 0 ? -errno : fd;
+}
+
+/* After the body: write the header (its CRC now final), fsync and close
+ * the file, fsync its directory; on any error remove it.  Returns @r or
+ * the first error. */
+static int finish_undo(int fd, const char *path, struct undo_disk *h, int r)
+{
+	if (!r) {
+		h->header_crc = htole32(crc32_update(0, h, offsetof(struct undo_disk, header_crc)));
+		r = snapcow_pwrite_full(fd, h, sizeof(*h), 0);
 	}
-	r = snapcow_pwrite_full(fd, &h, sizeof(h), 0);
-	if (!r)
-		r = snapcow_pwrite_full(fd, data, length, sizeof(h));
 	if (!r && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && !r)
@@ -230,6 +250,91 @@ static int write_undo(const char *path, const struct snapcow_identity *id, const
 		unlink(path);
 	}
 	return r;
+}
+
+static int write_undo(const char *path, const struct snapcow_identity *id, const char *program,
+		      uint64_t offset, const unsigned char *data, uint32_t length,
+		      uint64_t changed_offset, const unsigned char *new_bytes,
+		      uint32_t changed_length)
+{
+	struct undo_disk h;
+	int fd, r;
+
+	fill_header(&h, SNAPCOW_UNDO_VERSION, id, program);
+	h.saved_offset = htole64(offset);
+	h.saved_length = htole32(length);
+	h.changed_length = htole32(changed_length);
+	h.changed_offset = htole64(changed_offset);
+	memcpy(h.new_bytes, new_bytes, changed_length);
+	h.data_crc = htole32(crc32_update(0, data, length));
+	fd = create_undo(path);
+	if (fd < 0)
+		return fd;
+	r = snapcow_pwrite_full(fd, data, length, sizeof(h));
+	return finish_undo(fd, path, &h, r);
+}
+
+SNAPCOW_EXPORT int snapcow_undo_save(int fd, const char *path, const struct snapcow_range *ranges,
+				     size_t n, const char *program)
+{
+	struct snapcow_identity id;
+	struct undo_disk h;
+	unsigned char *buf = NULL;
+	uint64_t pos = sizeof(h), cap = 0;
+	uint32_t crc = 0, count = 0;
+	int ufd, r;
+
+	if (fd < 0 || !path || (!ranges && n) || n > UINT32_MAX)
+		return -EINVAL;
+	r = snapcow_identity_get(fd, &id);
+	if (r < 0)
+		return r;
+	fill_header(&h, SNAPCOW_UNDO_VERSION_RANGES, &id, program);
+	ufd = create_undo(path);
+	if (ufd < 0)
+		return ufd;
+	for (size_t i = 0; i < n && !r; i++) {
+		uint64_t off = ranges[i].offset, len = ranges[i].length, rec[2];
+
+		if (off >= id.size)
+			continue;
+		if (len > id.size - off)
+			len = id.size - off;
+		if (!len)
+			continue;
+		if (len > UNDO_MAX_LENGTH) {
+			r = -EINVAL;
+			break;
+		}
+		if (len > cap) {
+			unsigned char *nb = realloc(buf, len);
+
+			if (!nb) {
+				r = -ENOMEM;
+				break;
+			}
+			buf = nb;
+			cap = len;
+		}
+		r = snapcow_pread_full(fd, buf, len, off);
+		if (r < 0) {
+			log_err("cannot read the store at offset %llu: %s", (unsigned long long)off,
+				snapcow_strerror(r));
+			break;
+		}
+		rec[0] = htole64(off);
+		rec[1] = htole64(len);
+		crc = crc32_update(crc32_update(crc, rec, sizeof(rec)), buf, len);
+		r = snapcow_pwrite_full(ufd, rec, sizeof(rec), pos);
+		if (!r)
+			r = snapcow_pwrite_full(ufd, buf, len, pos + sizeof(rec));
+		pos += sizeof(rec) + len;
+		count++;
+	}
+	free(buf);
+	h.ranges = htole32(count);
+	h.data_crc = htole32(crc);
+	return finish_undo(ufd, path, &h, r);
 }
 
 /* Sync @fd, drop its cached pages and read @len bytes at @off into @buf:
@@ -326,6 +431,81 @@ out:
 	return r;
 }
 
+/* Bytes moved at a time between a ranges file and the store. */
+#define PIECE ((size_t)1 << 20)
+
+/* Index the ranges of a version 2 file and check its size and CRC. */
+static int read_ranges(int fd, const char *path, const struct undo_disk *h, uint64_t size,
+		       struct snapcow_undo *u)
+{
+	uint64_t pos = sizeof(*h);
+	uint32_t crc = 0;
+	unsigned char *buf = NULL;
+	int r = 0;
+
+	u->nranges = le32toh(h->ranges);
+	if (h->saved_length || h->changed_length || u->nranges > (size - pos) / 16) {
+		log_err("%s: inconsistent range count in the undo header", path);
+		return SNAPCOW_ERR_UNDO_FORMAT;
+	}
+	u->ranges = calloc(u->nranges ? u->nranges : 1, sizeof(*u->ranges));
+	buf = malloc(PIECE);
+	if (!u->ranges || !buf) {
+		free(buf);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < u->nranges; i++) {
+		uint64_t rec[2], off, len;
+
+		if (size - pos < sizeof(rec)) {
+			r = SNAPCOW_ERR_UNDO_CHECKSUM;
+			break;
+		}
+		r = snapcow_pread_full(fd, rec, sizeof(rec), pos);
+		if (r < 0)
+			break;
+		off = le64toh(rec[0]);
+		len = le64toh(rec[1]);
+		if (!len || len > UNDO_MAX_LENGTH || off + len < off) {
+			log_err("%s: offset %llu: range %u is %llu+%llu: not a valid range", path,
+				(unsigned long long)pos, i, (unsigned long long)off,
+				(unsigned long long)len);
+			r = SNAPCOW_ERR_UNDO_FORMAT;
+			break;
+		}
+		if (size - pos - sizeof(rec) < len) {
+			r = SNAPCOW_ERR_UNDO_CHECKSUM;
+			break;
+		}
+		crc = crc32_update(crc, rec, sizeof(rec));
+		u->ranges[i] = (struct undo_range){ off, len, pos + sizeof(rec) };
+		for (uint64_t done = 0; done < len && !r; done += PIECE) {
+			size_t n = len - done < PIECE ? (size_t)(len - done) : PIECE;
+
+			r = snapcow_pread_full(fd, buf, n, pos + sizeof(rec) + done);
+			crc = crc32_update(crc, buf, n);
+		}
+		if (r < 0)
+			break;
+		pos += sizeof(rec) + len;
+		u->bytes += len;
+	}
+	free(buf);
+	if (r == SNAPCOW_ERR_UNDO_CHECKSUM || (!r && pos != size)) {
+		log_err("%s: %llu bytes, the ranges account for %llu: the undo file is truncated or "
+			"damaged", path, (unsigned long long)size, (unsigned long long)pos);
+		return SNAPCOW_ERR_UNDO_CHECKSUM;
+	}
+	if (r < 0 && r != SNAPCOW_ERR_UNDO_FORMAT)
+		log_err("%s: cannot read: %s", path, snapcow_strerror(r));
+	if (!r && crc != le32toh(h->data_crc)) {
+		log_err("%s: checksum of the saved ranges does not match: the undo file is damaged",
+			path);
+		r = SNAPCOW_ERR_UNDO_CHECKSUM;
+	}
+	return r;
+}
+
 SNAPCOW_EXPORT int snapcow_undo_open(const char *path, struct snapcow_undo **out)
 {
 	struct snapcow_undo *u = NULL;
@@ -363,7 +543,8 @@ SNAPCOW_EXPORT int snapcow_undo_open(const char *path, struct snapcow_undo **out
 		r = SNAPCOW_ERR_UNDO_FORMAT;
 		goto fail;
 	}
-	if (le32toh(h.version) != SNAPCOW_UNDO_VERSION ||
+	if ((le32toh(h.version) != SNAPCOW_UNDO_VERSION &&
+	     le32toh(h.version) != SNAPCOW_UNDO_VERSION_RANGES) ||
 	    le32toh(h.header_bytes) != SNAPCOW_UNDO_HEADER_SIZE) {
 		log_err("%s: offset 8: unsupported undo file version %u", path,
 			le32toh(h.version));
@@ -387,6 +568,25 @@ SNAPCOW_EXPORT int snapcow_undo_open(const char *path, struct snapcow_undo **out
 	u->id.size = le64toh(h.store_bytes);
 	memcpy(u->id.dm_uuid, h.dm_uuid, sizeof(h.dm_uuid));
 	u->id.dm_uuid[sizeof(h.dm_uuid)] = '\0';
+	u->version = le32toh(h.version);
+	u->path = strdup(path);
+	if (!u->path) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	if (u->id.kind != SNAPCOW_IDENT_FILE && u->id.kind != SNAPCOW_IDENT_BLOCK) {
+		log_err("%s: offset 16: unknown store kind %u", path, u->id.kind);
+		r = SNAPCOW_ERR_UNDO_FORMAT;
+		goto fail;
+	}
+	if (u->version == SNAPCOW_UNDO_VERSION_RANGES) {
+		r = read_ranges(fd, path, &h, size, u);
+		if (r < 0)
+			goto fail;
+		close(fd);
+		*out = u;
+		return 0;
+	}
 	u->offset = le64toh(h.saved_offset);
 	u->length = le32toh(h.saved_length);
 	u->changed_offset = le64toh(h.changed_offset);
@@ -394,9 +594,8 @@ SNAPCOW_EXPORT int snapcow_undo_open(const char *path, struct snapcow_undo **out
 	memcpy(u->new_bytes, h.new_bytes, sizeof(h.new_bytes));
 	if (u->length == 0 || u->length > UNDO_MAX_LENGTH || u->changed_length == 0 ||
 	    u->changed_length > sizeof(u->new_bytes) || u->changed_offset < u->offset ||
-	    u->changed_offset - u->offset > u->length - u->changed_length ||
-	    (u->id.kind != SNAPCOW_IDENT_FILE && u->id.kind != SNAPCOW_IDENT_BLOCK)) {
-		log_err("%s: inconsistent ranges or kind in the undo header", path);
+	    u->changed_offset - u->offset > u->length - u->changed_length) {
+		log_err("%s: inconsistent ranges in the undo header", path);
 		r = SNAPCOW_ERR_UNDO_FORMAT;
 		goto fail;
 	}
@@ -408,8 +607,7 @@ SNAPCOW_EXPORT int snapcow_undo_open(const char *path, struct snapcow_undo **out
 		goto fail;
 	}
 	u->data = malloc(u->length);
-	u->path = strdup(path);
-	if (!u->data || !u->path) {
+	if (!u->data) {
 		r = -ENOMEM;
 		goto fail;
 	}
@@ -431,6 +629,16 @@ fail:
 	close(fd);
 	snapcow_undo_free(u);
 	return r;
+}
+
+SNAPCOW_EXPORT uint32_t snapcow_undo_ranges(const struct snapcow_undo *u)
+{
+	return u->version == SNAPCOW_UNDO_VERSION_RANGES ? u->nranges : 1;
+}
+
+SNAPCOW_EXPORT uint64_t snapcow_undo_bytes(const struct snapcow_undo *u)
+{
+	return u->version == SNAPCOW_UNDO_VERSION_RANGES ? u->bytes : u->length;
 }
 
 SNAPCOW_EXPORT const struct snapcow_identity *snapcow_undo_identity(const struct snapcow_undo *u)
@@ -481,9 +689,87 @@ static const char *describe(const struct snapcow_identity *id, char *buf, size_t
 	return buf;
 }
 
+/* Copy every range of @u from its file to the store on @fd (@verify: compare
+ * instead of writing).  Returns 0, SNAPCOW_ERR_VERIFY or a negative errno. */
+static int copy_ranges(const struct snapcow_undo *u, int ufd, int fd, int verify)
+{
+	unsigned char *a = malloc(PIECE), *b = verify ? malloc(PIECE) : NULL;
+	int r = (!a || (verify && !b)) ? -ENOMEM : 0;
+
+	for (uint32_t i = 0; i < u->nranges && !r; i++) {
+		const struct undo_range *g = &u->ranges[i];
+
+		for (uint64_t done = 0; done < g->length && !r; done += PIECE) {
+			size_t n = g->length - done < PIECE ? (size_t)(g->length - done) : PIECE;
+			uint64_t at = g->offset + done;
+
+			r = snapcow_pread_full(ufd, a, n, g->file_pos + done);
+			if (r < 0) {
+				log_err("%s: cannot read: %s", u->path, snapcow_strerror(r));
+			} else if (!verify) {
+				r = snapcow_pwrite_full(fd, a, n, at);
+				if (r < 0)
+					log_err("%s: cannot write %zu bytes at offset %llu: %s",
+						u->path, n, (unsigned long long)at,
+						snapcow_strerror(r));
+			} else {
+				r = snapcow_pread_full(fd, b, n, at);
+				if (r < 0)
+					log_err("%s: cannot read back offset %llu: %s", u->path,
+						(unsigned long long)at, snapcow_strerror(r));
+				else if (memcmp(a, b, n)) {
+					log_err("%s: store read back at offset %llu differs from the "
+						"saved bytes", u->path, (unsigned long long)at);
+					r = SNAPCOW_ERR_VERIFY;
+				}
+			}
+		}
+	}
+	free(a);
+	free(b);
+	return r;
+}
+
+/* Version 2: write every range back, put a regular file's size back, sync,
+ * drop the cached pages and compare every range. */
+static int apply_ranges(const struct snapcow_undo *u, int fd, const struct snapcow_identity *cur,
+			unsigned int flags)
+{
+	int ufd, r;
+
+	if (cur->kind == SNAPCOW_IDENT_BLOCK && cur->size != u->id.size)
+		log_warn("%s: the store is %llu bytes, it was %llu when the undo file was written",
+			 u->path, (unsigned long long)cur->size, (unsigned long long)u->id.size);
+	if (flags & SNAPCOW_UNDO_DRY_RUN)
+		return 0;
+	ufd = open(u->path, O_RDONLY | O_CLOEXEC);
+	if (ufd < 0) {
+		r = -errno;
+		log_err("%s: cannot open: %s", u->path, snapcow_strerror(r));
+		return r;
+	}
+	r = copy_ranges(u, ufd, fd, 0);
+	if (!r && cur->kind == SNAPCOW_IDENT_FILE && cur->size != u->id.size &&
+	    ftruncate(fd, (off_t)u->id.size) < 0) {
+		r = -errno;
+		log_err("%s: cannot set the store's size back to %llu bytes: %s", u->path,
+			(unsigned long long)u->id.size, snapcow_strerror(r));
+	}
+	if (!r && fsync(fd) < 0) {
+		r = -errno;
+		log_err("%s: fsync of the store failed: %s", u->path, snapcow_strerror(r));
+	}
+	if (!r) {
+		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+		r = copy_ranges(u, ufd, fd, 1);
+	}
+	close(ufd);
+	return r;
+}
+
 SNAPCOW_EXPORT int snapcow_undo_apply(const struct snapcow_undo *u, int fd, unsigned int flags)
 {
-	struct snapcow_identity cur;
+	struct snapcow_identity cur, want;
 	unsigned char *now = NULL;
 	uint64_t rel;
 	int r;
@@ -495,7 +781,10 @@ SNAPCOW_EXPORT int snapcow_undo_apply(const struct snapcow_undo *u, int fd, unsi
 		log_err("%s: cannot identify the store: %s", u->path, snapcow_strerror(r));
 		return r;
 	}
-	if (!snapcow_identity_match(&u->id, &cur)) {
+	want = u->id;
+	if (u->version == SNAPCOW_UNDO_VERSION_RANGES)
+		want.size = cur.size; /* the write may have resized a file: put back below */
+	if (!snapcow_identity_match(&want, &cur)) {
 		if (!(flags & SNAPCOW_UNDO_ANY_IDENTITY)) {
 			char a[200], b[200];
 
@@ -505,6 +794,8 @@ SNAPCOW_EXPORT int snapcow_undo_apply(const struct snapcow_undo *u, int fd, unsi
 		}
 		log_warn("%s: made for another store; applying anyway", u->path);
 	}
+	if (u->version == SNAPCOW_UNDO_VERSION_RANGES)
+		return apply_ranges(u, fd, &cur, flags);
 	if (cur.size < u->offset + u->length) {
 		log_err("%s: store is %llu bytes, too small for the saved range", u->path,
 			(unsigned long long)cur.size);
@@ -566,6 +857,7 @@ SNAPCOW_EXPORT void snapcow_undo_free(struct snapcow_undo *u)
 {
 	if (!u)
 		return;
+	free(u->ranges);
 	free(u->data);
 	free(u->path);
 	free(u);

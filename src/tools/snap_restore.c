@@ -14,60 +14,18 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "dumpfmt.h"
 #include "snapcow.h"
 #include "tool.h"
 
-/* ---- Undo file ---------------------------------------------------------- */
-
-#define UNDO_MAGIC "SNAPUNDO1"
-#define UNDO_HEADER_SIZE 64U
-#define UNDO_KIND_FILE 1U
-#define UNDO_KIND_BLOCK 2U
-
-struct undo_header {
-	char magic[16];        /* "SNAPUNDO1", NUL padded */
-	uint32_t header_size;  /* 64 */
-	uint32_t kind;         /* 1 regular file, 2 block device */
-	uint64_t target_size;  /* bytes, before the change */
-	uint64_t dev;          /* file: st_dev; block device: major */
-	uint64_t ino;          /* file: st_ino; block device: minor */
-	uint64_t records;
-	uint32_t chunk_bytes;  /* of the store written (information only) */
-	uint32_t reserved;
-} __attribute__((packed));
-_Static_assert(sizeof(struct undo_header) == UNDO_HEADER_SIZE, "undo header is 64 bytes");
-
-static uint32_t crc_table[256];
-
-static uint32_t crc32_update(uint32_t crc, const void *buf, size_t len)
-{
-	const unsigned char *p = buf;
-	size_t i;
-
-	if (!crc_table[1]) {
-		for (uint32_t n = 0; n < 256; n++) {
-			uint32_t c = n;
-
-			for (int k = 0; k < 8; k++)
-				c = c & 1 ? 0xedb88320U ^ (c >> 1) : c >> 1;
-			crc_table[n] = c;
-		}
-	}
-	crc = ~crc;
-	for (i = 0; i < len; i++)
-		crc = crc_table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
-	return ~crc;
-}
+/* ---- Undo file (libsnapcow's, version 2: one range per chunk) ------------ */
 
 /* The target as found before writing. */
 struct target {
@@ -88,246 +46,63 @@ static int fd_size(int fd, const struct stat *st, uint64_t *size)
 	return 0;
 }
 
-static int write_all(int fd, const void *buf, size_t len, uint32_t *crc)
+/* Save the chunks a restore overwrites (the header and the area slots
+ * 0..@r->areas - 1, as far as the target reaches) to a new undo file. */
+static int save_undo(const char *undo, int fd, uint32_t chunk_bytes, uint32_t per_area,
+		     uint64_t nareas)
 {
-	*crc = crc32_update(*crc, buf, len);
-	return write_full(fd, buf, len, -1);
-}
+	struct snapcow_range *g = calloc(nareas + 1, sizeof(*g));
+	int e;
 
-static int fsync_dir_of(const char *path)
-{
-	char *copy = strdup(path);
-	int fd, r = 0;
-
-	if (!copy)
+	if (!g)
 		return -ENOMEM;
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(copy);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		r = -errno;
-	close(fd);
-	return r;
-}
-
-/* Save ranges [off, off + chunk_bytes) of @tfd for the header chunk and
- * @nareas area chunks (clipped to the target's size) to a new file @undo. */
-static int write_undo(const char *undo, int tfd, const struct target *t, uint32_t chunk_bytes,
-		      uint32_t per_area, uint64_t nareas)
-{
-	struct undo_header h;
-	unsigned char *buf = malloc(chunk_bytes);
-	uint64_t a, records = 0;
-	uint32_t crc = 0;
-	int fd, r = 0;
-
-	if (!buf)
-		return -ENOMEM;
-	for (a = 0; a <= nareas; a++) {
-		uint64_t off = (a ? snapcow_area_chunk(per_area, a - 1) : 0) * chunk_bytes;
-
-		records += off < t->size;
-	}
-	fd = open(undo, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		r = -errno;
-		free(buf);
-		return r;
-	}
-	memset(&h, 0, sizeof(h));
-	memcpy(h.magic, UNDO_MAGIC, sizeof(UNDO_MAGIC) - 1);
-	h.header_size = htole32(UNDO_HEADER_SIZE);
-	h.kind = htole32(t->is_blk ? UNDO_KIND_BLOCK : UNDO_KIND_FILE);
-	h.target_size = htole64(t->size);
-	h.dev = htole64(t->is_blk ? major(t->rdev) : (uint64_t)t->dev);
-	h.ino = htole64(t->is_blk ? minor(t->rdev) : (uint64_t)t->ino);
-	h.records = htole64(records);
-	h.chunk_bytes = htole32(chunk_bytes);
-	r = write_all(fd, &h, sizeof(h), &crc);
-	for (a = 0; !r && a <= nareas; a++) {
-		uint64_t off = (a ? snapcow_area_chunk(per_area, a - 1) : 0) * chunk_bytes;
-		uint64_t len = chunk_bytes, rec[2];
-
-		if (off >= t->size)
-			continue;
-		if (off + len > t->size)
-			len = t->size - off;
-		r = read_full(tfd, buf, len, (int64_t)off);
-		if (r < 0) {
-			warnx("cannot read %s at byte offset %" PRIu64 ": %s", t->path, off,
-			      strerror(-r));
-			break;
-		}
-		rec[0] = htole64(off);
-		rec[1] = htole64(len);
-		r = write_all(fd, rec, sizeof(rec), &crc);
-		if (!r)
-			r = write_all(fd, buf, len, &crc);
-	}
-	if (!r) {
-		uint32_t le = htole32(crc), dummy = 0;
-
-		r = write_all(fd, &le, sizeof(le), &dummy);
-	}
-	if (!r && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && !r)
-		r = -errno;
-	if (!r)
-		r = fsync_dir_of(undo);
-	if (r < 0)
-		unlink(undo);
-	free(buf);
-	return r;
-}
-
-/* Read and check an undo file; with @tfd >= 0 also write its ranges back. */
-static int undo_pass(int ufd, const char *undo, struct undo_header *h, int tfd,
-		     const char *target, uint64_t *bytes)
-{
-	unsigned char *buf = NULL;
-	uint64_t i, rec[2], records;
-	uint32_t crc = 0, want;
-	char extra;
-	int r;
-
-	if (lseek(ufd, 0, SEEK_SET) < 0)
-		return -errno;
-	r = read_full(ufd, h, sizeof(*h), -1);
-	if (r < 0 || memcmp(h->magic, UNDO_MAGIC "\0\0\0\0\0\0", 16) ||
-	    le32toh(h->header_size) != UNDO_HEADER_SIZE) {
-		warnx("%s: not a snap_restore undo file (no SNAPUNDO1 header)", undo);
-		return -EINVAL;
-	}
-	crc = crc32_update(crc, h, sizeof(*h));
-	records = le64toh(h->records);
-	*bytes = 0;
-	for (i = 0; i < records; i++) {
-		uint64_t off, len;
-
-		r = read_full(ufd, rec, sizeof(rec), -1);
-		if (r < 0)
-			goto truncated;
-		crc = crc32_update(crc, rec, sizeof(rec));
-		off = le64toh(rec[0]);
-		len = le64toh(rec[1]);
-		if (len == 0 || len > (1U << 30) || off + len < off) {
-			warnx("%s: record %" PRIu64 ": bad range %" PRIu64 "+%" PRIu64, undo, i,
-			      off, len);
-			free(buf);
-			return -EINVAL;
-		}
-		free(buf);
-		buf = malloc(len);
-		if (!buf)
-			return -ENOMEM;
-		r = read_full(ufd, buf, len, -1);
-		if (r < 0)
-			goto truncated;
-		crc = crc32_update(crc, buf, len);
-		if (tfd >= 0) {
-			r = write_full(tfd, buf, len, (int64_t)off);
-			if (r < 0) {
-				warnx("cannot write %s at byte offset %" PRIu64 ": %s", target, off,
-				      strerror(-r));
-				free(buf);
-				return r;
-			}
-		}
-		*bytes += len;
-	}
-	free(buf);
-	buf = NULL;
-	r = read_full(ufd, &want, sizeof(want), -1);
-	if (r < 0)
-		goto truncated;
-	if (le32toh(want) != crc) {
-		warnx("%s: checksum mismatch (file has 0x%08" PRIx32 ", contents give 0x%08" PRIx32
-		      "): the undo file is damaged", undo, le32toh(want), crc);
-		return -EINVAL;
-	}
-	if (read(ufd, &extra, 1) != 0) {
-		warnx("%s: unexpected bytes after the checksum", undo);
-		return -EINVAL;
-	}
-	return 0;
-truncated:
-	free(buf);
-	warnx("%s: truncated undo file", undo);
-	return -EINVAL;
+	for (uint64_t a = 0; a <= nareas; a++)
+		g[a] = (struct snapcow_range){
+			(a ? snapcow_area_chunk(per_area, a - 1) : 0) * chunk_bytes, chunk_bytes
+		};
+	e = snapcow_undo_save(fd, undo, g, nareas + 1, program_name);
+	free(g);
+	return e;
 }
 
 static int undo_apply(const char *undo, const char *target, int force, int dry_run, int quiet)
 {
-	struct undo_header h;
+	struct snapcow_undo *u;
+	unsigned int flags = 0;
 	struct stat st;
-	uint64_t bytes, size, want_size;
-	int ufd, tfd, r, is_blk;
+	int fd, r, is_blk;
 
-	ufd = open(undo, O_RDONLY | O_CLOEXEC);
-	if (ufd < 0)
-		errx(EXIT_FAIL, "cannot open %s: %s", undo, strerror(errno));
-	/* Check the whole file before touching the target. */
-	r = undo_pass(ufd, undo, &h, -1, target, &bytes);
+	r = snapcow_undo_open(undo, &u);
 	if (r < 0)
-		return EXIT_FAIL;
+		errx(EXIT_FAIL, "cannot use undo file %s: %s", undo, snapcow_strerror(r));
 	if (stat(target, &st) < 0)
 		errx(EXIT_FAIL, "cannot open %s: %s", target, strerror(errno));
 	is_blk = S_ISBLK(st.st_mode);
 	if (!is_blk && !S_ISREG(st.st_mode))
 		errx(EXIT_FAIL, "%s: not a regular file or block device", target);
-	tfd = open(target, (dry_run ? O_RDONLY : O_RDWR) | O_CLOEXEC |
-			   (is_blk && !force ? O_EXCL : 0));
-	if (tfd < 0)
+	fd = open(target, (dry_run ? O_RDONLY : O_RDWR) | O_CLOEXEC |
+			  (is_blk && !force ? O_EXCL : 0));
+	if (fd < 0)
 		errx(EXIT_FAIL, "cannot open %s: %s", target, strerror(errno));
-	if (fstat(tfd, &st) < 0 || fd_size(tfd, &st, &size) < 0)
-		errx(EXIT_FAIL, "cannot stat %s: %s", target, strerror(errno));
-	want_size = le64toh(h.target_size);
-	if (le32toh(h.kind) != (is_blk ? UNDO_KIND_BLOCK : UNDO_KIND_FILE) ||
-	    le64toh(h.dev) != (is_blk ? major(st.st_rdev) : (uint64_t)st.st_dev) ||
-	    le64toh(h.ino) != (is_blk ? minor(st.st_rdev) : (uint64_t)st.st_ino)) {
-		if (!force)
-			errx(EXIT_FAIL, "%s was written for another %s (%s %" PRIu64 ":%" PRIu64
-			     "); use --force to apply it to %s anyway", undo,
-			     le32toh(h.kind) == UNDO_KIND_BLOCK ? "block device" : "file",
-			     le32toh(h.kind) == UNDO_KIND_BLOCK ? "device" : "st_dev:st_ino",
-			     le64toh(h.dev), le64toh(h.ino), target);
-		warnx("warning: %s was written for another target; applying it anyway (--force)",
-		      undo);
-	}
-	if (is_blk && size != want_size)
-		warnx("warning: %s is %" PRIu64 " bytes, it was %" PRIu64 " when the undo file "
-		      "was written", target, size, want_size);
-	if (dry_run) {
-		printf("would restore %" PRIu64 " ranges (%" PRIu64 " bytes) of %s from %s",
-		       le64toh(h.records), bytes, target, undo);
-		if (!is_blk && size != want_size)
-			printf(" and set its size back to %" PRIu64 " bytes", want_size);
-		printf("\n");
-		close(tfd);
-		close(ufd);
-		return EXIT_OK;
-	}
-	r = undo_pass(ufd, undo, &h, tfd, target, &bytes);
-	if (!r && !is_blk && size != want_size && ftruncate(tfd, (off_t)want_size) < 0) {
-		r = -errno;
-		warnx("cannot truncate %s to %" PRIu64 " bytes: %s", target, want_size,
-		      strerror(errno));
-	}
-	if (!r && fsync(tfd) < 0) {
-		r = -errno;
-		warnx("cannot fsync %s: %s", target, strerror(errno));
-	}
-	if (close(tfd) < 0 && !r)
-		r = -errno;
-	close(ufd);
+	if (force)
+		flags |= SNAPCOW_UNDO_ANY_IDENTITY;
+	if (dry_run)
+		flags |= SNAPCOW_UNDO_DRY_RUN;
+	r = snapcow_undo_apply(u, fd, flags);
+	close(fd);
 	if (r < 0)
-		return EXIT_FAIL;
-	if (!quiet)
-		printf("restored %" PRIu64 " ranges (%" PRIu64 " bytes) of %s from %s\n",
-		       le64toh(h.records), bytes, target, undo);
-	return EXIT_OK;
+		warnx("%s: not restored: %s%s", target, snapcow_strerror(r),
+		      r == SNAPCOW_ERR_UNDO_IDENTITY ?
+			      " (use --force only if you are sure it is the same store)" : "");
+	else if (r == 1)
+		printf("%s already holds the bytes saved in %s: nothing to do\n", target, undo);
+	else if (dry_run || !quiet)
+		printf("%s %" PRIu32 " range%s (%" PRIu64 " bytes) of %s from %s%s\n",
+		       dry_run ? "would restore" : "restored", snapcow_undo_ranges(u),
+		       snapcow_undo_ranges(u) == 1 ? "" : "s",
+		       snapcow_undo_bytes(u), target, undo, dry_run ? "" : ", synced and read back");
+	snapcow_undo_free(u);
+	return r < 0 ? EXIT_FAIL : EXIT_OK;
 }
 
 /* ---- Checking and writing the dump -------------------------------------- */
@@ -807,7 +582,7 @@ int main(int argc, char **argv)
 		goto fail_fd;
 	}
 	if (need_undo) {
-		int e = write_undo(undo_file, fd, &t, r.chunk_bytes, r.per_area, r.areas);
+		int e = save_undo(undo_file, fd, r.chunk_bytes, r.per_area, r.areas);
 
 		if (e < 0) {
 			warnx("cannot write undo file %s: %s; %s was not changed", undo_file,

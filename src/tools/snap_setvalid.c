@@ -6,6 +6,7 @@
  * such an undo file (--undo-apply).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -348,8 +349,16 @@ static int do_undo_apply(const struct opts *o)
 	r = snapcow_undo_apply(u, fd, flags);
 	close(fd);
 	if (r == 1) {
-		printf("%s: already holds the %u bytes saved in %s: nothing to do\n", o->store,
-		       snapcow_undo_length(u), o->undo_apply);
+		printf("%s: already holds the %" PRIu64 " bytes saved in %s: nothing to do\n",
+		       o->store, snapcow_undo_bytes(u), o->undo_apply);
+	} else if (r == 0 && !snapcow_undo_changed_length(u)) {
+		/* a ranges file (snap_restore's) */
+		printf("%s%s: %s %" PRIu32 " range%s (%" PRIu64 " bytes) from %s%s\n",
+		       o->dry_run ? "dry run: " : "", o->store,
+		       o->dry_run ? "would restore" : "restored", snapcow_undo_ranges(u),
+		       snapcow_undo_ranges(u) == 1 ? "" : "s",
+		       snapcow_undo_bytes(u), o->undo_apply,
+		       o->dry_run ? "; nothing changed" : ", synced and read back");
 	} else if (r == 0) {
 		printf("%s%s: %s ", o->dry_run ? "dry run: " : "", o->store,
 		       o->dry_run ? "would restore" : "restored");
