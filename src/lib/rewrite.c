@@ -458,6 +458,8 @@ static int read_ranges(int fd, const char *path, const struct undo_disk *h, uint
 		uint64_t rec[2], off, len;
 
 		if (size - pos < sizeof(rec)) {
+			log_err("%s: offset %llu: the file ends before range %u of %u: the undo "
+				"file is truncated", path, (unsigned long long)pos, i, u->nranges);
 			r = SNAPCOW_ERR_UNDO_CHECKSUM;
 			break;
 		}
@@ -474,6 +476,8 @@ static int read_ranges(int fd, const char *path, const struct undo_disk *h, uint
 			break;
 		}
 		if (size - pos - sizeof(rec) < len) {
+			log_err("%s: offset %llu: the file ends inside range %u of %u: the undo "
+				"file is truncated", path, (unsigned long long)pos, i, u->nranges);
 			r = SNAPCOW_ERR_UNDO_CHECKSUM;
 			break;
 		}
@@ -491,12 +495,12 @@ static int read_ranges(int fd, const char *path, const struct undo_disk *h, uint
 		u->bytes += len;
 	}
 	free(buf);
-	if (r == SNAPCOW_ERR_UNDO_CHECKSUM || (!r && pos != size)) {
-		log_err("%s: %llu bytes, the ranges account for %llu: the undo file is truncated or "
-			"damaged", path, (unsigned long long)size, (unsigned long long)pos);
+	if (!r && pos != size) {
+		log_err("%s: offset %llu: %llu bytes after the last range: the undo file is damaged",
+			path, (unsigned long long)pos, (unsigned long long)(size - pos));
 		return SNAPCOW_ERR_UNDO_CHECKSUM;
 	}
-	if (r < 0 && r != SNAPCOW_ERR_UNDO_FORMAT)
+	if (r < 0 && r != SNAPCOW_ERR_UNDO_FORMAT && r != SNAPCOW_ERR_UNDO_CHECKSUM)
 		log_err("%s: cannot read: %s", path, snapcow_strerror(r));
 	if (!r && crc != le32toh(h->data_crc)) {
 		log_err("%s: checksum of the saved ranges does not match: the undo file is damaged",
