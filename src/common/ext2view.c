@@ -202,37 +202,49 @@ int ext2view_type_supported(const char *type)
 	return !strcmp(type, "ext2") || !strcmp(type, "ext3") || !strcmp(type, "ext4");
 }
 
-static int all_zero(const unsigned char *p, size_t n)
+int ext2view_copy_sparse(struct snapcow_view *v, int fd, uint64_t off, uint64_t len,
+			 uint64_t *copied)
 {
-	return n == 0 || (p[0] == 0 && !memcmp(p, p + 1, n - 1));
-}
-
-/* Copy [off, off + len) of the view into @fd at the same offset, skipping
- * all-zero blocks so the memory file stays sparse. */
-static int copy_range(struct snapcow_view *v, int fd, uint64_t off, uint64_t len)
-{
-	const size_t bs = 65536;
+	const size_t bs = 1 << 20;
+	const uint64_t end = off + len;
 	unsigned char *buf = malloc(bs);
 	int r = 0;
 
+	if (copied)
+		*copied = 0;
 	if (!buf)
 		return -ENOMEM;
-	while (len) {
-		size_t n = len < bs ? (size_t)len : bs;
-		ssize_t got = snapcow_view_pread(v, buf, n, off);
+	while (!r && off < end) {
+		struct snapcow_extent e;
+		uint64_t stop;
 
-		if (got < 0) {
-			r = (int)got;
+		r = snapcow_view_extent(v, off, &e);
+		if (r) {
+			r = r > 0 ? 0 : r; /* past the end of the view */
 			break;
 		}
-		if (got == 0)
-			break;
-		if (!all_zero(buf, (size_t)got) && pwrite(fd, buf, (size_t)got, (off_t)off) != got) {
-			r = -errno;
-			break;
+		stop = e.offset + e.length < end ? e.offset + e.length : end;
+		if (e.source == SNAPCOW_SRC_ZERO) {
+			off = stop;
+			continue;
 		}
-		off += (uint64_t)got;
-		len -= (uint64_t)got;
+		while (off < stop) {
+			size_t n = stop - off < bs ? (size_t)(stop - off) : bs;
+			ssize_t got = snapcow_view_pread(v, buf, n, off);
+
+			if (got <= 0) {
+				r = got < 0 ? (int)got : -EIO;
+				break;
+			}
+			if (!is_zero(buf, (size_t)got)) {
+				r = write_full(fd, buf, (size_t)got, (int64_t)off);
+				if (r < 0)
+					break;
+				if (copied)
+					*copied += (uint64_t)got;
+			}
+			off += (uint64_t)got;
+		}
 	}
 	free(buf);
 	return r;
@@ -255,10 +267,10 @@ int ext2view_probe(struct snapcow_view *v, char *type, size_t len)
 		r = -errno;
 		goto out;
 	}
-	r = copy_range(v, fd, 0, size < head ? size : head);
+	r = ext2view_copy_sparse(v, fd, 0, size < head ? size : head, NULL);
 	if (!r && size > head)
-		r = copy_range(v, fd, size - tail > head ? size - tail : head,
-			       size - tail > head ? tail : size - head);
+		r = ext2view_copy_sparse(v, fd, size - tail > head ? size - tail : head,
+					 size - tail > head ? tail : size - head, NULL);
 	if (r < 0)
 		goto out;
 	pr = blkid_new_probe();

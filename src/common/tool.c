@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +82,36 @@ void try_help(int code)
 {
 	fprintf(stderr, "Try '%s --help' for more information.\n", program_name);
 	exit(code);
+}
+
+int fd_size(int fd, const struct stat *st, uint64_t *size)
+{
+	struct stat own;
+
+	if (!st) {
+		if (fstat(fd, &own) < 0)
+			return -errno;
+		st = &own;
+	}
+	if (S_ISBLK(st->st_mode))
+		return ioctl(fd, BLKGETSIZE64, size) < 0 ? -errno : 0;
+	if (S_ISDIR(st->st_mode))
+		return -EISDIR;
+	if (!S_ISREG(st->st_mode))
+		return -EINVAL;
+	*size = (uint64_t)st->st_size;
+	return 0;
+}
+
+int is_zero(const void *buf, size_t len)
+{
+	/* The buffer compared with itself 16 bytes on: memcmp is vectorised. */
+	static const unsigned char zero16[16];
+	const unsigned char *p = buf;
+
+	if (len <= 16)
+		return !memcmp(p, zero16, len);
+	return !memcmp(p, zero16, 16) && !memcmp(p, p + 16, len - 16);
 }
 
 int read_full(int fd, void *buf, size_t len, int64_t off)

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #define PRINTF_LIKE(a, b) __attribute__((format(printf, a, b)))
 
@@ -46,6 +47,13 @@ const char *one_operand(int argc, char **argv, int first, const char *what, int 
 /* parse_choice() of a --format value, or a usage error naming the choices
  * and exit @code. */
 int parse_format(const char *s, const char *const *choices, int code);
+
+/* Size in bytes of the regular file or block device open on @fd (@st: its
+ * fstat, or NULL).  Returns 0, -EISDIR, -EINVAL (another kind) or -errno. */
+int fd_size(int fd, const struct stat *st, uint64_t *size);
+
+/* Returns: 1 if the @len bytes at @p are all zero. */
+int is_zero(const void *p, size_t len);
 
 /* read() (@off < 0) or pread() at @off until @len bytes are in: 0, -EIO
  * if the file ends first, or -errno.  EINTR is retried. */

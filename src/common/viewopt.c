@@ -48,23 +48,6 @@ void viewopt_check(const struct viewopt *o, int usage_code)
 	}
 }
 
-static int fd_size(int fd, uint64_t *size)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (S_ISBLK(st.st_mode)) {
-		if (ioctl(fd, BLKGETSIZE64, size) < 0)
-			return -errno;
-		return 0;
-	}
-	if (S_ISDIR(st.st_mode))
-		return -EISDIR;
-	*size = (uint64_t)st.st_size;
-	return 0;
-}
-
 static char lib_msg[512];
 
 static void capture_log(void *data, int priority, const char *msg)
@@ -104,7 +87,7 @@ void viewopt_open(const struct viewopt *o, const char *store_path, struct viewse
 		vs->origin_fd = open(o->origin, O_RDONLY | O_CLOEXEC);
 		if (vs->origin_fd < 0)
 			errx(fail_code, "cannot open %s: %s", o->origin, strerror(errno));
-		r = fd_size(vs->origin_fd, &osize);
+		r = fd_size(vs->origin_fd, NULL, &osize);
 		if (r < 0)
 			errx(fail_code, "cannot get the size of %s: %s", o->origin, strerror(-r));
 	}

@@ -107,38 +107,10 @@ static int same_file(const struct stat *a, const struct stat *b)
 	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
 }
 
-static int fd_size(int fd, const struct stat *st, uint64_t *size)
-{
-	if (S_ISBLK(st->st_mode)) {
-		uint64_t sz;
-
-		if (ioctl(fd, BLKGETSIZE64, &sz) < 0)
-			return -errno;
-		*size = sz;
-		return 0;
-	}
-	if (S_ISDIR(st->st_mode))
-		return -EISDIR;
-	if (!S_ISREG(st->st_mode))
-		return -EINVAL;
-	*size = (uint64_t)st->st_size;
-	return 0;
-}
-
 /* One write to the output: at @off of a file, in sequence to a stream. */
 static int write_all(struct output *o, const void *buf, size_t len, uint64_t off)
 {
 	return write_full(o->fd, buf, len, o->stream ? -1 : (int64_t)off);
-}
-
-static int is_zero(const unsigned char *p, size_t len)
-{
-	/* The buffer compared with itself 16 bytes on: memcmp is vectorised. */
-	static const unsigned char zero16[16];
-
-	if (len <= 16)
-		return !memcmp(p, zero16, len);
-	return !memcmp(p, zero16, 16) && !memcmp(p, p + 16, len - 16);
 }
 
 static void write_failed(const struct output *o, uint64_t off, int r)

@@ -323,64 +323,21 @@ static void on_signal(int sig)
 	raise(sig);
 }
 
-static int is_zero(const unsigned char *p, size_t n)
-{
-	return n == 0 || (p[0] == 0 && !memcmp(p, p + 1, n - 1));
-}
-
 /* Write the view to @path: only the ranges that come from the store or the
  * origin, all-zero blocks left as holes. */
 static int extract_sparse(struct snapcow_view *v, const char *path, uint64_t *copied)
 {
-	const size_t bs = 1 << 20;
-	uint64_t off = 0, size = snapcow_view_size(v);
-	unsigned char *buf;
+	uint64_t size = snapcow_view_size(v);
 	int fd, r = 0;
 
 	*copied = 0;
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	buf = malloc(bs);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
 	if (ftruncate(fd, (off_t)size) < 0)
 		r = -errno;
-	while (!r && off < size) {
-		struct snapcow_extent e;
-		uint64_t end;
-
-		r = snapcow_view_extent(v, off, &e);
-		if (r) {
-			r = r > 0 ? 0 : r;
-			break;
-		}
-		end = e.offset + e.length;
-		if (e.source == SNAPCOW_SRC_ZERO) {
-			off = end;
-			continue;
-		}
-		while (off < end) {
-			size_t n = end - off < bs ? (size_t)(end - off) : bs;
-			ssize_t got = snapcow_view_pread(v, buf, n, off);
-
-			if (got <= 0) {
-				r = got < 0 ? (int)got : -EIO;
-				break;
-			}
-			if (!is_zero(buf, (size_t)got)) {
-				if (pwrite(fd, buf, (size_t)got, (off_t)off) != got) {
-					r = -errno;
-					break;
-				}
-				*copied += (uint64_t)got;
-			}
-			off += (uint64_t)got;
-		}
-	}
-	free(buf);
+	if (!r)
+		r = ext2view_copy_sparse(v, fd, 0, size, copied);
 	if (close(fd) < 0 && !r)
 		r = -errno;
 	return r;

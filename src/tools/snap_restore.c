@@ -38,14 +38,6 @@ struct target {
 	int has_magic;       /* starts with "SnAp" */
 };
 
-static int fd_size(int fd, const struct stat *st, uint64_t *size)
-{
-	if (S_ISBLK(st->st_mode))
-		return ioctl(fd, BLKGETSIZE64, size) < 0 ? -errno : 0;
-	*size = (uint64_t)st->st_size;
-	return 0;
-}
-
 /* Save the chunks a restore overwrites (the header and the area slots
  * 0..@r->areas - 1, as far as the target reaches) to a new undo file. */
 static int save_undo(const char *undo, int fd, uint32_t chunk_bytes, uint32_t per_area,

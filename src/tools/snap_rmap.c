@@ -564,11 +564,6 @@ struct uncommitted {
 	size_t n, cap;
 };
 
-static int chunk_is_zero(const unsigned char *p, size_t n)
-{
-	return p[0] == 0 && !memcmp(p, p + 1, n - 1);
-}
-
 static void scan_uncommitted(struct viewset *vs, struct uncommitted *u)
 {
 	struct snapcow_store *s = vs->store;
@@ -597,7 +592,7 @@ static void scan_uncommitted(struct viewset *vs, struct uncommitted *u)
 		if (r < 0)
 			errx(EXIT_FAIL, "%s: cannot read chunk %" PRIu64 " at byte offset %" PRIu64
 			     ": %s", snapcow_store_name(s), c, c * cb, snapcow_strerror(r));
-		if (chunk_is_zero(buf, cb))
+		if (is_zero(buf, cb))
 			continue;
 		u->chunks++;
 		if (u->n && u->r[u->n - 1].last + 1 == c) {

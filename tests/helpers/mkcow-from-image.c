@@ -52,10 +52,6 @@ static void read_padded(int fd, void *buf, size_t len, uint64_t off, const char 
 		memset((char *)buf + n, 0, len - (size_t)n);
 }
 
-static int is_zero(const unsigned char *p, size_t n)
-{
-	return p[0] == 0 && !memcmp(p, p + 1, n - 1);
-}
 
 static uint64_t next_data_chunk(uint32_t per_area, uint64_t c)
 {
