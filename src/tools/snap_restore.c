@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dmdev.h"
 #include "dumpfmt.h"
 #include "snapcow.h"
 #include "tool.h"
@@ -62,20 +63,14 @@ static int undo_apply(const char *undo, const char *target, int force, int dry_r
 	struct snapcow_undo *u;
 	unsigned int flags = 0;
 	struct stat st;
-	int fd, r, is_blk;
+	int fd, r;
 
 	r = snapcow_undo_open(undo, &u);
 	if (r < 0)
 		errx(EXIT_FAIL, "cannot use undo file %s: %s", undo, snapcow_strerror(r));
-	if (stat(target, &st) < 0)
-		errx(EXIT_FAIL, "cannot open %s: %s", target, strerror(errno));
-	is_blk = S_ISBLK(st.st_mode);
-	if (!is_blk && !S_ISREG(st.st_mode))
-		errx(EXIT_FAIL, "%s: not a regular file or block device", target);
-	fd = open(target, (dry_run ? O_RDONLY : O_RDWR) | O_CLOEXEC |
-			  (is_blk && !force ? O_EXCL : 0));
-	if (fd < 0)
-		errx(EXIT_FAIL, "cannot open %s: %s", target, strerror(errno));
+	fd = store_open_rw(target, dry_run, force, EXIT_FAIL, &st);
+	if (S_ISBLK(st.st_mode))
+		store_check_users(target, &st, force, EXIT_FAIL);
 	if (force)
 		flags |= SNAPCOW_UNDO_ANY_IDENTITY;
 	if (dry_run)
@@ -444,7 +439,7 @@ int main(int argc, char **argv)
 	struct target t;
 	struct stat st;
 	char *undo_buf = NULL;
-	int c, force = 0, dry_run = 0, quiet = 0, fd, ret, need_undo;
+	int c, force = 0, dry_run = 0, quiet = 0, fd = -1, ret, need_undo;
 
 	tool_init(argv[0]);
 	opterr = 0;
@@ -554,8 +549,17 @@ int main(int argc, char **argv)
 		      undo_file);
 		goto fail_reader;
 	}
+	/* An existing block device: never one the kernel holds (--force is the
+	 * consent to overwrite, not to write under an active snapshot). */
+	if (t.exists) {
+		fd = store_open_rw(output, dry_run, t.is_blk ? -1 : 1, EXIT_FAIL, &st);
+		if (t.is_blk)
+			store_check_users(output, &st, -1, EXIT_FAIL);
+	}
 	if (dry_run) {
 		print_plan(&r, &t, need_undo ? undo_file : NULL);
+		if (fd >= 0)
+			close(fd);
 		dump_reader_free(reader);
 		free(undo_buf);
 		return EXIT_OK;
@@ -563,8 +567,6 @@ int main(int argc, char **argv)
 
 	if (!t.exists)
 		fd = open(output, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	else
-		fd = open(output, O_RDWR | O_CLOEXEC | (t.is_blk && !force ? O_EXCL : 0));
 	if (fd < 0) {
 		warnx("cannot open %s: %s", output, strerror(errno));
 		goto fail_reader;

@@ -107,63 +107,6 @@ static void print_bytes(const void *p, size_t n)
 		printf("%s%02x", i ? " " : "", b[i]);
 }
 
-/* Open @path read-write (read-only for a dry run), exclusively if it is a
- * block device and not --force.  Exits on failure. */
-static int open_store(const struct opts *o, struct stat *st)
-{
-	int flags = O_CLOEXEC | (o->dry_run ? O_RDONLY : O_RDWR);
-	int fd;
-
-	if (stat(o->store, st) < 0)
-		errx(SV_FAIL, "cannot open %s: %s", o->store, strerror(errno));
-	if (S_ISDIR(st->st_mode))
-		errx(SV_FAIL, "cannot use %s: Is a directory", o->store);
-	if (!S_ISREG(st->st_mode) && !S_ISBLK(st->st_mode))
-		errx(SV_FAIL, "cannot use %s: not a regular file or block device", o->store);
-	if (S_ISBLK(st->st_mode) && !o->force)
-		flags |= O_EXCL;
-	fd = open(o->store, flags);
-	if (fd < 0 && errno == EBUSY)
-		errx(SV_FAIL, "%s: device is in use (the kernel or another program has it open): "
-		     "deactivate the snapshot that uses it first, or use --force", o->store);
-	if (fd < 0)
-		errx(SV_FAIL, "cannot open %s: %s", o->store, strerror(errno));
-	return fd;
-}
-
-/* Refuse a block device that an active dm device's table references. */
-static void check_dm_users(const struct opts *o, const struct stat *st)
-{
-	char why[256], users[1024];
-	int n;
-
-	if (!S_ISBLK(st->st_mode)) {
-		if (!o->force && tool_verbosity() > 0)
-			printf("%s: regular file: not checked for use by the kernel (only the "
-			       "header and table are)\n", o->store);
-		return;
-	}
-	dmdev_init(1);
-	if (dmdev_available(why, sizeof(why)) < 0) {
-		if (tool_verbosity() > 0)
-			printf("%s: device-mapper is not available (%s): table check skipped; "
-			       "the exclusive open succeeded\n", o->store, why);
-		return;
-	}
-	n = dmdev_users(st->st_rdev, users, sizeof(users));
-	if (n <= 0)
-		return;
-	if (o->force) {
-		warnx("warning: %s (%u:%u) is used by active device-mapper device%s: %s; "
-		      "writing anyway (--force)", o->store, major(st->st_rdev), minor(st->st_rdev),
-		      n > 1 ? "s" : "", users);
-		return;
-	}
-	errx(SV_FAIL, "%s (%u:%u) is used by active device-mapper device%s: %s; deactivate %s "
-	     "first (lvchange -an), or use --force", o->store, major(st->st_rdev),
-	     minor(st->st_rdev), n > 1 ? "s" : "", users, n > 1 ? "them" : "it");
-}
-
 struct problems {
 	unsigned int shown;
 };
@@ -223,13 +166,13 @@ static int do_set(const struct opts *o)
 	struct stat st;
 	int fd, r;
 
-	fd = open_store(o, &st);
+	fd = store_open_rw(o->store, o->dry_run, o->force, SV_FAIL, &st);
 	r = snapcow_store_open_fd(fd, o->store, o->dry_run ? 0 : SNAPCOW_OPEN_RDWR, &s);
 	if (r < 0) {
 		close(fd);
 		errx(SV_FAIL, "%s: not a usable exception store: %s", o->store, snapcow_strerror(r));
 	}
-	check_dm_users(o, &st);
+	store_check_users(o->store, &st, o->force, SV_FAIL);
 
 	if (o->valid) {
 		r = snapcow_store_check(s, &copt, on_problem, &pr, &res);
@@ -340,8 +283,8 @@ static int do_undo_apply(const struct opts *o)
 	r = snapcow_undo_open(o->undo_apply, &u);
 	if (r < 0)
 		errx(SV_FAIL, "cannot use undo file %s: %s", o->undo_apply, snapcow_strerror(r));
-	fd = open_store(o, &st);
-	check_dm_users(o, &st);
+	fd = store_open_rw(o->store, o->dry_run, o->force, SV_FAIL, &st);
+	store_check_users(o->store, &st, o->force, SV_FAIL);
 	if (o->force)
 		flags |= SNAPCOW_UNDO_ANY_IDENTITY;
 	if (o->dry_run)

@@ -2,7 +2,7 @@
 # Checks print TAP-like lines "ok N - what" / "not ok N - what"; the host fails the
 # scenario on any "not ok" line.  End a scenario with "sr_done".
 [ -f /etc/sr-env ] && . /etc/sr-env
-export LVM_SUPPRESS_FD_WARNINGS=1 DM_DISABLE_UDEV=1
+# (/init exports LVM_SUPPRESS_FD_WARNINGS and DM_DISABLE_UDEV for the scenario)
 SR_N=0
 SR_FAILS=0
 R=/results
