@@ -244,6 +244,20 @@ struct snapcow_uncommitted {
 int snapcow_store_scan_uncommitted(struct snapcow_store *s, uint64_t next_free,
 				   struct snapcow_uncommitted *u);
 
+/* Called for each chunk found; a non-zero return stops the scan and is
+ * returned by it. */
+typedef int (*snapcow_chunk_fn)(void *data, uint64_t chunk);
+
+/**
+ * snapcow_store_scan_uncommitted_fn:
+ * snapcow_store_scan_uncommitted(), calling @fn (may be NULL) for every
+ * non-zero data chunk, in increasing order.
+ * Returns: 0 and *@u, what @fn returned, or a negative errno.
+ */
+int snapcow_store_scan_uncommitted_fn(struct snapcow_store *s, uint64_t next_free,
+				      snapcow_chunk_fn fn, void *data,
+				      struct snapcow_uncommitted *u);
+
 /* ---- Lookup map ------------------------------------------------------- */
 
 struct snapcow_map;

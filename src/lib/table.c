@@ -232,6 +232,13 @@ SNAPCOW_EXPORT int snapcow_store_scan(struct snapcow_store *s, struct snapcow_st
 SNAPCOW_EXPORT int snapcow_store_scan_uncommitted(struct snapcow_store *s, uint64_t next_free,
 						  struct snapcow_uncommitted *u)
 {
+	return snapcow_store_scan_uncommitted_fn(s, next_free, NULL, NULL, u);
+}
+
+SNAPCOW_EXPORT int snapcow_store_scan_uncommitted_fn(struct snapcow_store *s, uint64_t next_free,
+						     snapcow_chunk_fn fn, void *fn_data,
+						     struct snapcow_uncommitted *u)
+{
 	const size_t batch_chunks_max = 256;
 	struct snapcow_uncommitted out = { 0 };
 	uint64_t chunks = snapcow_store_chunks(s);
@@ -300,7 +307,14 @@ SNAPCOW_EXPORT int snapcow_store_scan_uncommitted(struct snapcow_store *s, uint6
 			out.last = chunk;
 			if (chunk == last_data)
 				out.reaches_end = 1;
+			if (fn) {
+				r = fn(fn_data, chunk);
+				if (r)
+					break;
+			}
 		}
+		if (r)
+			break;
 		c += n;
 	}
 	free(buf);

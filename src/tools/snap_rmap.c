@@ -560,58 +560,46 @@ struct urange {
 
 struct uncommitted {
 	uint64_t next_free, chunks;
+	uint32_t per_area;
 	struct urange *r;
 	size_t n, cap;
 };
 
+/* Add data chunk @c to the runs (an area chunk between two chunks does not
+ * break a run). */
+static int add_uncommitted(void *data, uint64_t c)
+{
+	struct uncommitted *u = data;
+
+	u->chunks++;
+	if (u->n && (u->r[u->n - 1].last + 1 == c ||
+		     (u->r[u->n - 1].last + 2 == c &&
+		      snapcow_chunk_is_metadata(u->per_area, c - 1)))) {
+		u->r[u->n - 1].last = c;
+		return 0;
+	}
+	if (u->n == u->cap) {
+		u->cap = u->cap ? u->cap * 2 : 64;
+		u->r = xrealloc(u->r, u->cap * sizeof(*u->r));
+	}
+	u->r[u->n].first = u->r[u->n].last = c;
+	u->n++;
+	return 0;
+}
+
 static void scan_uncommitted(struct viewset *vs, struct uncommitted *u)
 {
 	struct snapcow_store *s = vs->store;
-	const uint64_t chunks = snapcow_store_chunks(s), cb = vs->chunk_bytes;
-	const uint32_t per_area = snapcow_store_per_area(s);
-	struct snapcow_uncommitted quick;
-	unsigned char *buf;
-	uint64_t c;
+	struct snapcow_uncommitted sum;
 	int r;
 
 	memset(u, 0, sizeof(*u));
 	u->next_free = vs->stats.next_free;
-	/* The library's scan skips holes; use it to skip the work when there
-	 * is nothing, then list the chunks between its first and last. */
-	r = snapcow_store_scan_uncommitted(s, u->next_free, &quick);
+	u->per_area = snapcow_store_per_area(s);
+	r = snapcow_store_scan_uncommitted_fn(s, u->next_free, add_uncommitted, u, &sum);
 	if (r < 0)
 		errx(EXIT_FAIL, "%s: cannot scan past next_free: %s", snapcow_store_name(s),
 		     snapcow_strerror(r));
-	if (!quick.chunks)
-		return;
-	buf = xrealloc(NULL, cb);
-	for (c = quick.first; c <= quick.last && c < chunks; c++) {
-		if (snapcow_chunk_is_metadata(per_area, c))
-			continue;
-		r = snapcow_store_read_chunk(s, c, buf);
-		if (r < 0)
-			errx(EXIT_FAIL, "%s: cannot read chunk %" PRIu64 " at byte offset %" PRIu64
-			     ": %s", snapcow_store_name(s), c, c * cb, snapcow_strerror(r));
-		if (is_zero(buf, cb))
-			continue;
-		u->chunks++;
-		if (u->n && u->r[u->n - 1].last + 1 == c) {
-			u->r[u->n - 1].last = c;
-			continue;
-		}
-		if (u->n && u->r[u->n - 1].last + 2 == c &&
-		    snapcow_chunk_is_metadata(per_area, c - 1)) {
-			u->r[u->n - 1].last = c; /* only an area chunk between */
-			continue;
-		}
-		if (u->n == u->cap) {
-			u->cap = u->cap ? u->cap * 2 : 64;
-			u->r = xrealloc(u->r, u->cap * sizeof(*u->r));
-		}
-		u->r[u->n].first = u->r[u->n].last = c;
-		u->n++;
-	}
-	free(buf);
 }
 
 /* ---- output ---------------------------------------------------------------- */
