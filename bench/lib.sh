@@ -136,6 +136,7 @@ measure_pair() {
 secs() { awk -v u="$1" 'BEGIN { printf "%.3f s", u / 1e6 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
+lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
 
 # record FIGURE WHAT OURS_US BASE_US RATIO GOAL STATUS RSS_KIB
 record() {
