@@ -102,7 +102,7 @@ static int gen_meta(const char *path, uint64_t n)
 
 	while (mask < n)
 		mask <<= 1;
-	r = snapcow_writer_new(fd, path, CHUNK_SECTORS, store_chunks(n) * CB, &w);
+	r = snapcow_writer_new(NULL, fd, path, CHUNK_SECTORS, store_chunks(n) * CB, &w);
 	if (r < 0)
 		die(path, r);
 	for (i = 0; i < n; i++) {
@@ -173,7 +173,7 @@ static int gen_runs(const char *path, uint64_t volume, uint64_t cow_bytes, uint6
 		runs[j] = t;
 	}
 	fd = create(path);
-	r = snapcow_writer_new(fd, path, CHUNK_SECTORS, store_chunks(got) * CB, &w);
+	r = snapcow_writer_new(NULL, fd, path, CHUNK_SECTORS, store_chunks(got) * CB, &w);
 	if (r < 0)
 		die(path, r);
 	for (i = 0; i < nruns; i++) {

@@ -5,11 +5,18 @@
  *
  * Conventions:
  *  - Functions that can fail return 0 (or a documented positive value) on
- *    success and a negative errno, or one of the SNAPCOW_ERR_* codes below,
- *    on failure.  Out-parameters are set only on success.
+ *    success and a negative errno, or one of the SNAPCOW_ERR_* codes of
+ *    enum snapcow_error, on failure.  Out-parameters are set only on
+ *    success.  snapcow_strerror() describes every code.
  *  - The library never prints and never exits.  Diagnostics (what is wrong,
- *    in which area, record and byte offset) go to the log function installed
- *    with snapcow_set_log_fn().
+ *    in which area, record and byte offset) go to the log function of the
+ *    library context (struct snapcow_ctx) the object was made with; a NULL
+ *    context discards them.  Every object made from a store (iterator, map,
+ *    view, check) logs through the store's context.
+ *  - Thread safety: a context may be shared by threads once set up (its
+ *    log function is then called from all of them).  A view may be read by
+ *    several threads at once (snapcow_view_pread, snapcow_view_extent);
+ *    other objects belong to one thread at a time.
  *  - Iterators' _next() return 0 with an item, 1 at the end, <0 on error.
  *  - Chunk numbers are in units of the store's chunk size; sizes in bytes
  *    unless the name says sectors (512 bytes).
@@ -31,8 +38,9 @@ extern "C" {
 #define SNAPCOW_RECORD_SIZE 16U          /* one on-disk exception record */
 #define SNAPCOW_NEW_CHUNK_LIMIT (1ULL << 56) /* kernel keeps a run count above */
 
-/* Format errors, beyond the negative errno values. */
+/* Every error the library returns beyond the negative errno values. */
 enum snapcow_error {
+	/* the store format */
 	SNAPCOW_ERR_MAGIC = -2001,      /* header magic is not "SnAp" */
 	SNAPCOW_ERR_NEW = -2002,        /* magic is 0: the kernel would initialise a new, empty store */
 	SNAPCOW_ERR_VERSION = -2003,    /* on-disk version is not 1 */
@@ -40,6 +48,12 @@ enum snapcow_error {
 	SNAPCOW_ERR_TOO_SMALL = -2005,  /* store smaller than header chunk + first area */
 	SNAPCOW_ERR_TABLE = -2006,      /* exception table unreadable (runs off the store) */
 	SNAPCOW_ERR_RECORD = -2007,     /* a record the kernel cannot use (writer input) */
+	/* undo files and in-place rewrites */
+	SNAPCOW_ERR_UNDO_FORMAT = -2101,   /* not an undo file, or an unknown version */
+	SNAPCOW_ERR_UNDO_CHECKSUM = -2102, /* undo file damaged (CRC mismatch, truncated) */
+	SNAPCOW_ERR_UNDO_IDENTITY = -2103, /* undo file was made for another store */
+	SNAPCOW_ERR_UNDO_CONTENT = -2104,  /* store changed since, outside the bytes the write changed */
+	SNAPCOW_ERR_VERIFY = -2105,        /* read back after the write differs */
 };
 
 /**
@@ -54,27 +68,59 @@ const char *snapcow_strerror(int err);
  */
 const char *snapcow_version(void);
 
-/* ---- Logging ---------------------------------------------------------- */
+/* ---- Library context: where diagnostics go ---------------------------- */
 
 /* Priorities are syslog's: LOG_ERR (3), LOG_WARNING (4), LOG_NOTICE (5),
- * LOG_INFO (6), LOG_DEBUG (7). */
+ * LOG_INFO (6), LOG_DEBUG (7).  @msg is one line, no newline. */
 typedef void (*snapcow_log_fn)(void *data, int priority, const char *msg);
 
-/**
- * snapcow_set_log_fn:
- * Install the function that receives every diagnostic (one line, no
- * newline).  NULL discards them.  Process-wide; not thread safe.
- */
-void snapcow_set_log_fn(snapcow_log_fn fn, void *data);
+struct snapcow_ctx;
 
 /**
- * snapcow_set_log_priority:
+ * snapcow_ctx_new:
+ * A new context, reference count 1: no log function (diagnostics are
+ * dropped), priority LOG_WARNING.
+ * Returns: 0 and *@out, or -ENOMEM.
+ */
+int snapcow_ctx_new(struct snapcow_ctx **out);
+
+/** snapcow_ctx_ref: Returns: @ctx, with one more reference (NULL is fine). */
+struct snapcow_ctx *snapcow_ctx_ref(struct snapcow_ctx *ctx);
+
+/** snapcow_ctx_unref: drop a reference, freeing at 0.  Returns: NULL. */
+struct snapcow_ctx *snapcow_ctx_unref(struct snapcow_ctx *ctx);
+
+/**
+ * snapcow_ctx_set_log_fn:
+ * Install the function that receives the diagnostics of every object made
+ * with @ctx; NULL drops them.  Set it before the context is shared.
+ */
+void snapcow_ctx_set_log_fn(struct snapcow_ctx *ctx, snapcow_log_fn fn, void *data);
+
+/**
+ * snapcow_ctx_set_log_priority:
  * Messages with a priority number above @priority are dropped.
- * Default: LOG_WARNING.
  */
-void snapcow_set_log_priority(int priority);
+void snapcow_ctx_set_log_priority(struct snapcow_ctx *ctx, int priority);
 
-/* ---- Chunk size rules -------------------------------------------------- */
+/** Returns: the context's log priority. */
+int snapcow_ctx_get_log_priority(const struct snapcow_ctx *ctx);
+
+/* ==== The kernel's rules (src/lib/rules.c) =============================
+ * Every rule of the format lives here once: the checker, the writer, the
+ * area reader and the tools' dump reader call these. */
+
+/* A problem found in a header or a table; the message is one line. */
+struct snapcow_problem {
+	int severity;        /* LOG_ERR: an error; LOG_WARNING: a warning; LOG_INFO: a note */
+	const char *code;    /* stable short name, e.g. "new-chunk-past-end" */
+	int64_t area;        /* metadata area, -1 when not about a record */
+	int64_t index;       /* record within the area, -1 when not about one */
+	uint64_t offset;     /* byte offset in the store the problem is at */
+	const char *message; /* one line, no newline */
+};
+
+typedef void (*snapcow_problem_fn)(void *data, const struct snapcow_problem *p);
 
 /**
  * snapcow_chunk_kernel_problem:
@@ -90,8 +136,6 @@ const char *snapcow_chunk_kernel_problem(uint64_t sectors);
  */
 const char *snapcow_chunk_lvm_problem(uint64_t sectors);
 
-/* ---- Geometry --------------------------------------------------------- */
-
 /**
  * snapcow_area_chunk:
  * Returns: the chunk that holds metadata area @area for a store with
@@ -106,9 +150,72 @@ uint64_t snapcow_area_chunk(uint32_t per_area, uint64_t area);
  */
 int snapcow_chunk_is_metadata(uint32_t per_area, uint64_t chunk);
 
-/* ---- Stores ----------------------------------------------------------- */
+/**
+ * snapcow_next_free_finish:
+ * next_free as the kernel finishes it after loading a table whose largest
+ * new_chunk is @max_plus_one - 1 (at least 2: header and area 0): an area
+ * chunk it lands on is skipped.
+ * Returns: the first free chunk.
+ */
+uint64_t snapcow_next_free_finish(uint32_t per_area, uint64_t max_plus_one);
 
-struct snapcow_store;
+/* The layout of a store: what a chunk size and a size imply. */
+struct snapcow_geometry {
+	uint32_t chunk_sectors;
+	uint32_t chunk_bytes;
+	uint32_t per_area;    /* exceptions per metadata area */
+	uint64_t store_bytes;
+	uint64_t chunks;      /* whole chunks in the store */
+};
+
+/**
+ * snapcow_geometry_init:
+ * The layout of a store of @store_bytes with chunks of @chunk_sectors.
+ * Returns: 0 and *@g, SNAPCOW_ERR_CHUNK_SIZE (a chunk size the kernel
+ * refuses) or SNAPCOW_ERR_TOO_SMALL (no room for the header chunk and
+ * area 0).
+ */
+int snapcow_geometry_init(struct snapcow_geometry *g, uint64_t chunk_sectors,
+			  uint64_t store_bytes);
+
+/**
+ * snapcow_geometry_area_fits:
+ * Returns: 1 if metadata area @area lies inside the store, else 0.  When a
+ * full area is followed by one that does not fit, the table has no
+ * terminator and the kernel cannot load it.
+ */
+int snapcow_geometry_area_fits(const struct snapcow_geometry *g, uint64_t area);
+
+/* What a record's new_chunk may not be. */
+enum snapcow_record_rule {
+	SNAPCOW_RECORD_OK = 0,
+	SNAPCOW_RECORD_END,       /* 0: the kernel stops the table there */
+	SNAPCOW_RECORD_TOO_LARGE, /* 2^56 or more: the kernel keeps a run count there */
+	SNAPCOW_RECORD_PAST_END,  /* past the end of the store */
+	SNAPCOW_RECORD_METADATA,  /* the chunk of a metadata area (CVE-2013-4299) */
+	SNAPCOW_RECORD_TWICE,     /* already the new_chunk of an earlier record */
+};
+
+/**
+ * snapcow_record_check:
+ * Returns: the first rule @new_chunk breaks in a store of layout @g
+ * (never SNAPCOW_RECORD_TWICE: that needs the rest of the table), or
+ * SNAPCOW_RECORD_OK.
+ */
+enum snapcow_record_rule snapcow_record_check(const struct snapcow_geometry *g,
+					      uint64_t new_chunk);
+
+/** Returns: the stable code of @rule ("new-chunk-past-end", ...). */
+const char *snapcow_record_rule_code(enum snapcow_record_rule rule);
+
+/**
+ * snapcow_record_describe:
+ * Write into @buf (@len bytes) what is wrong with @new_chunk under @rule,
+ * e.g. "new chunk 900 is past the end of the store (512 chunks)".
+ * Returns: @buf.
+ */
+const char *snapcow_record_describe(const struct snapcow_geometry *g, enum snapcow_record_rule rule,
+				    uint64_t new_chunk, char *buf, size_t len);
 
 struct snapcow_header {
 	uint32_t magic;
@@ -116,6 +223,45 @@ struct snapcow_header {
 	uint32_t version;
 	uint32_t chunk_sectors;
 };
+
+/**
+ * snapcow_header_check:
+ * Apply the kernel's and LVM's rules to header @h of a store of
+ * @store_bytes and report each problem to @fn (may be NULL): errors the
+ * kernel refuses ("magic-zero": it would wipe the table, "bad-magic",
+ * "bad-version", "bad-chunk-size", "too-small") and warnings
+ * ("invalid", "valid-flag", "chunk-size-lvm", "partial-chunk").  After the
+ * first error nothing more is checked.
+ * Returns: 0, or the SNAPCOW_ERR_* code of the error.
+ */
+int snapcow_header_check(const struct snapcow_header *h, uint64_t store_bytes,
+			 snapcow_problem_fn fn, void *data);
+
+/* ---- Figures the kernel would compute --------------------------------- */
+
+struct snapcow_stats {
+	uint64_t exceptions;        /* records loaded */
+	uint64_t areas;             /* metadata areas in use (kernel: current_area + 1) */
+	uint64_t next_free;         /* first free chunk, as the kernel computes it */
+	uint64_t total_sectors;     /* store size in sectors */
+	uint64_t allocated_sectors; /* status line: next_free * chunk */
+	uint64_t metadata_sectors;  /* status line: (areas + 1) * chunk */
+	int full;                   /* no room for one more exception at next_free */
+	int last_area_full;         /* the table ends with a zeroed area after a full one */
+};
+
+/**
+ * snapcow_stats_finish:
+ * Given @st->exceptions, @st->areas, @st->last_area_full and in
+ * @st->next_free the largest new_chunk + 1 (at least 2), compute the rest
+ * the way the kernel does for a store of layout @g: next_free, the status
+ * line's sectors and whether the store is full.
+ */
+void snapcow_stats_finish(const struct snapcow_geometry *g, struct snapcow_stats *st);
+
+/* ---- Stores ----------------------------------------------------------- */
+
+struct snapcow_store;
 
 enum snapcow_open_flags {
 	SNAPCOW_OPEN_RDWR = 1 << 0,  /* open for writing (default read-only) */
@@ -127,11 +273,13 @@ enum snapcow_open_flags {
 /**
  * snapcow_store_open:
  * Open the store at @path (regular file or block device) and read and
- * validate its header: magic, version, chunk size (kernel rules) and that
- * the store holds at least the header chunk and the first area.
+ * validate its header (snapcow_header_check()).  Every failure is logged
+ * through @ctx, worded the same for every caller: "cannot open PATH:
+ * REASON", or "PATH: offset N: what is wrong" for a header the kernel
+ * refuses.
  * Returns: 0 and *@out, or a negative errno / SNAPCOW_ERR_* code.
  */
-int snapcow_store_open(const char *path, unsigned int flags,
+int snapcow_store_open(struct snapcow_ctx *ctx, const char *path, unsigned int flags,
 		       struct snapcow_store **out);
 
 /**
@@ -140,14 +288,18 @@ int snapcow_store_open(const char *path, unsigned int flags,
  * The descriptor stays the caller's: snapcow_store_free() does not close it.
  * Returns: 0 and *@out, or a negative errno / SNAPCOW_ERR_* code.
  */
-int snapcow_store_open_fd(int fd, const char *name, unsigned int flags,
+int snapcow_store_open_fd(struct snapcow_ctx *ctx, int fd, const char *name, unsigned int flags,
 			  struct snapcow_store **out);
 
 /** snapcow_store_free: close (if opened by path) and free; NULL is fine. */
 void snapcow_store_free(struct snapcow_store *s);
 
+/** Returns: the context the store logs through (not a new reference). */
+struct snapcow_ctx *snapcow_store_ctx(const struct snapcow_store *s);
 /** Returns: the header as read (host byte order). */
 const struct snapcow_header *snapcow_store_header(const struct snapcow_store *s);
+/** Returns: the store's layout (chunk size, areas, size). */
+const struct snapcow_geometry *snapcow_store_geometry(const struct snapcow_store *s);
 /** Returns: the name given at open. */
 const char *snapcow_store_name(const struct snapcow_store *s);
 /** Returns: the descriptor the store reads through. */
@@ -164,11 +316,23 @@ uint32_t snapcow_store_per_area(const struct snapcow_store *s);
 /**
  * snapcow_store_read_chunk:
  * Read chunk @chunk of the store into @buf (chunk bytes long).
- * Returns: 0, -EIO on a short read, or a negative errno.
+ * Returns: 0, -EINVAL past the end, -EIO on a short read, or a negative errno.
  */
 int snapcow_store_read_chunk(struct snapcow_store *s, uint64_t chunk, void *buf);
 
-/* ---- Walking the exception table ------------------------------------- */
+/* ---- Reading the exception table -------------------------------------- */
+
+/**
+ * snapcow_store_read_area:
+ * The one area reader: read metadata area @area (chunk bytes, on-disk
+ * little-endian records) into @buf and count in *@live the records before
+ * the first whose new_chunk is 0, as the kernel does (@live == per_area: the
+ * area is full and the table goes on in area @area + 1).
+ * Returns: 0, SNAPCOW_ERR_TABLE when the area lies past the end of the
+ * store (logged: the area before it is full, the table has no
+ * terminator), or a negative errno (logged with the byte offset).
+ */
+int snapcow_store_read_area(struct snapcow_store *s, uint64_t area, void *buf, uint32_t *live);
 
 struct snapcow_exception {
 	uint64_t old_chunk; /* chunk on the origin */
@@ -180,10 +344,10 @@ struct snapcow_iter;
 /**
  * snapcow_iter_new:
  * Walk the exception table the way the kernel does when it loads the store:
- * area by area, stopping at the first record whose new_chunk is 0; the next
- * area is read only when the current one is full.  Memory: one chunk.
- * The header's valid flag is not consulted (an invalid store's table is
- * still walked).
+ * area by area (snapcow_store_read_area()), stopping at the first record
+ * whose new_chunk is 0; the next area is read only when the current one is
+ * full.  Memory: one chunk.  The header's valid flag is not consulted (an
+ * invalid store's table is still walked).
  * Returns: 0 and *@out, or a negative errno.
  */
 int snapcow_iter_new(struct snapcow_store *s, struct snapcow_iter **out);
@@ -196,33 +360,22 @@ int snapcow_iter_new(struct snapcow_store *s, struct snapcow_iter **out);
  */
 int snapcow_iter_next(struct snapcow_iter *it, struct snapcow_exception *e);
 
-/** Returns: the area of the record last returned. */
+/** Returns: the area of the record last returned (at the end: the area
+ * holding the terminator). */
 uint64_t snapcow_iter_area(const struct snapcow_iter *it);
-/** Returns: the index within its area of the record last returned. */
+/** Returns: the index within its area of the record last returned (at the
+ * end: the terminator's index). */
 uint32_t snapcow_iter_index(const struct snapcow_iter *it);
 /** Returns: the byte offset in the store of the record last returned. */
 uint64_t snapcow_iter_offset(const struct snapcow_iter *it);
 /** snapcow_iter_free: NULL is fine. */
 void snapcow_iter_free(struct snapcow_iter *it);
 
-/* ---- Figures the kernel would compute --------------------------------- */
-
-struct snapcow_stats {
-	uint64_t exceptions;        /* records loaded */
-	uint64_t areas;             /* metadata areas in use (kernel: current_area + 1) */
-	uint64_t next_free;         /* first free chunk, as the kernel computes it */
-	uint64_t total_sectors;     /* store size in sectors */
-	uint64_t allocated_sectors; /* status line: next_free * chunk */
-	uint64_t metadata_sectors;  /* status line: (areas + 1) * chunk */
-	int full;                   /* no room for one more exception at next_free */
-	int last_area_full;         /* the table ends with a zeroed area after a full one */
-};
-
 /**
  * snapcow_store_scan:
  * Walk the whole table (streaming) and compute what the kernel's status
  * line would show for this store were it loaded valid.
- * Returns: 0, or an error from snapcow_iter_next().
+ * Returns: 0, or an error from snapcow_store_read_area().
  */
 int snapcow_store_scan(struct snapcow_store *s, struct snapcow_stats *st);
 
@@ -233,30 +386,21 @@ struct snapcow_uncommitted {
 	int reaches_end;        /* the last data chunk of the store is non-zero */
 };
 
-/**
- * snapcow_store_scan_uncommitted:
- * Look at the data chunks from @next_free to the end of the store for
- * non-zero bytes: data the kernel wrote but never committed to the table
- * (or stale data on a reused device).  Holes of a sparse file are skipped
- * without reading.
- * Returns: 0 and *@u, or a negative errno.
- */
-int snapcow_store_scan_uncommitted(struct snapcow_store *s, uint64_t next_free,
-				   struct snapcow_uncommitted *u);
-
 /* Called for each chunk found; a non-zero return stops the scan and is
  * returned by it. */
 typedef int (*snapcow_chunk_fn)(void *data, uint64_t chunk);
 
 /**
- * snapcow_store_scan_uncommitted_fn:
- * snapcow_store_scan_uncommitted(), calling @fn (may be NULL) for every
- * non-zero data chunk, in increasing order.
+ * snapcow_store_scan_uncommitted:
+ * Look at the data chunks from @next_free to the end of the store for
+ * non-zero bytes: data the kernel wrote but never committed to the table
+ * (or stale data on a reused device), calling @fn (may be NULL) for each,
+ * in increasing order.  Holes of a sparse file are skipped without reading.
  * Returns: 0 and *@u, what @fn returned, or a negative errno.
  */
-int snapcow_store_scan_uncommitted_fn(struct snapcow_store *s, uint64_t next_free,
-				      snapcow_chunk_fn fn, void *data,
-				      struct snapcow_uncommitted *u);
+int snapcow_store_scan_uncommitted(struct snapcow_store *s, uint64_t next_free,
+				   snapcow_chunk_fn fn, void *data,
+				   struct snapcow_uncommitted *u);
 
 /* ---- Lookup map ------------------------------------------------------- */
 
@@ -280,8 +424,9 @@ int snapcow_map_lookup(const struct snapcow_map *m, uint64_t old_chunk,
 
 /**
  * snapcow_map_next:
- * Find the first remapped old chunk >= @from.
- * Returns: 1 with *@e set, or 0 if there is none.
+ * Find the first remapped old chunk >= @from (an iterator: call again with
+ * e->old_chunk + 1).
+ * Returns: 0 with *@e set, or 1 if there is none.
  */
 int snapcow_map_next(const struct snapcow_map *m, uint64_t from,
 		     struct snapcow_exception *e);
@@ -335,7 +480,7 @@ int snapcow_view_extent(const struct snapcow_view *v, uint64_t offset,
  * snapcow_view_pread:
  * Read @len bytes of the view at @offset.
  * Returns: bytes read (short only at the end of the view), or a negative
- * errno (-EIO when the origin or store ends early).
+ * errno (-EIO when the origin or store ends early; logged with the offset).
  */
 ssize_t snapcow_view_pread(struct snapcow_view *v, void *buf, size_t len,
 			   uint64_t offset);
@@ -351,22 +496,36 @@ void snapcow_view_free(struct snapcow_view *v);
 
 struct snapcow_writer;
 
+/* Where a writer's chunks go, instead of pwrite() to its descriptor: e.g.
+ * a checksum of what would be written, computed before anything is. */
+typedef int (*snapcow_sink_fn)(void *data, const void *buf, size_t len, uint64_t offset);
+
 /**
  * snapcow_writer_new:
  * Start writing a new store on @fd (opened for writing), laid out as the
  * kernel lays it out: header chunk, areas at their fixed chunks, each area
  * zero-padded, and a zeroed area after a table that fills its last area.
  * Data chunks are not touched.  @store_bytes is the store's size (a regular
- * file is extended to it; a device must be at least that large).
+ * file is extended to it; a device must be at least that large; 0: the
+ * size of @fd).  @fd may be -1 when a sink is installed before the first
+ * write (then @store_bytes is required).
  * Returns: 0 and *@out, -EINVAL (chunk size, size too small), or -errno.
  */
-int snapcow_writer_new(int fd, const char *name, uint32_t chunk_sectors,
-		       uint64_t store_bytes, struct snapcow_writer **out);
+int snapcow_writer_new(struct snapcow_ctx *ctx, int fd, const char *name,
+		       uint32_t chunk_sectors, uint64_t store_bytes,
+		       struct snapcow_writer **out);
+
+/**
+ * snapcow_writer_set_sink:
+ * Send every chunk the writer would write to @fn instead of the
+ * descriptor (and do not fsync).  Call before the first add.
+ */
+void snapcow_writer_set_sink(struct snapcow_writer *w, snapcow_sink_fn fn, void *data);
 
 /**
  * snapcow_writer_add:
- * Append one exception, in table order.  new_chunk must be inside the
- * store, not the header or an area chunk, below 2^56; it need not increase.
+ * Append one exception, in table order.  new_chunk must follow
+ * snapcow_record_check(); it need not increase.
  * Returns: 0, SNAPCOW_ERR_RECORD (logged), or -errno from a write.
  */
 int snapcow_writer_add(struct snapcow_writer *w, const struct snapcow_exception *e);
@@ -379,21 +538,17 @@ int snapcow_writer_add(struct snapcow_writer *w, const struct snapcow_exception 
  */
 int snapcow_writer_finish(struct snapcow_writer *w, uint32_t valid);
 
+/**
+ * snapcow_writer_stats:
+ * The figures the kernel would show for the table written so far (after
+ * snapcow_writer_finish(): for the whole store).
+ */
+void snapcow_writer_stats(const struct snapcow_writer *w, struct snapcow_stats *st);
+
 /** snapcow_writer_free: abandons an unfinished store; NULL is fine. */
 void snapcow_writer_free(struct snapcow_writer *w);
 
 /* ---- Consistency check ------------------------------------------------ */
-
-struct snapcow_problem {
-	int severity;        /* LOG_ERR: an error; LOG_WARNING: a warning */
-	const char *code;    /* stable short name, e.g. "new-chunk-past-end" */
-	int64_t area;        /* metadata area, -1 when not about a record */
-	int64_t index;       /* record within the area, -1 when not about one */
-	uint64_t offset;     /* byte offset in the store the problem is at */
-	const char *message; /* one line, no newline */
-};
-
-typedef void (*snapcow_problem_fn)(void *data, const struct snapcow_problem *p);
 
 struct snapcow_check_options {
 	uint64_t origin_bytes; /* origin size: bounds old_chunk; 0 if unknown */
@@ -409,65 +564,88 @@ struct snapcow_check_result {
 	uint64_t memory_bytes; /* peak memory the check's bitmaps used */
 };
 
+struct snapcow_table_check;
+
+/**
+ * snapcow_table_check_new:
+ * A streaming check of a table laid out as @g, fed one area at a time:
+ * every new_chunk follows snapcow_record_check() and is used once; every
+ * old_chunk is mapped once (and inside the origin when @opt->origin_bytes
+ * is set).  Each problem goes to @fn.  Memory: a bitmap of the store's
+ * chunks plus a paged bitmap of the old chunks in use (at most 64 MiB of
+ * pages; beyond that, 16 bytes per further exception).
+ * Returns: 0 and *@out, -EINVAL or -ENOMEM.
+ */
+int snapcow_table_check_new(struct snapcow_ctx *ctx, const struct snapcow_geometry *g,
+			    const struct snapcow_check_options *opt, snapcow_problem_fn fn,
+			    void *data, struct snapcow_table_check **out);
+
+/**
+ * snapcow_table_check_area:
+ * Check the @n live records of area @area (on-disk, little-endian, as
+ * snapcow_store_read_area() gives them); areas come in order from 0.
+ * Returns: 0 or -ENOMEM (problems are counted, not returned).
+ */
+int snapcow_table_check_area(struct snapcow_table_check *tc, uint64_t area, const void *records,
+			     uint32_t n);
+
+/**
+ * snapcow_table_check_finish:
+ * End the check: @complete says whether the table ended with a terminator
+ * (if not, the "no-terminator" error is reported).  Fills *@res (the
+ * figures, counts and memory; no data scan).
+ * Returns: 0 or -ENOMEM.
+ */
+int snapcow_table_check_finish(struct snapcow_table_check *tc, int complete,
+			       struct snapcow_check_result *res);
+
+/** snapcow_table_check_free: NULL is fine. */
+void snapcow_table_check_free(struct snapcow_table_check *tc);
+
 /**
  * snapcow_store_check:
- * Check everything the kernel relies on but never verifies: every new_chunk
- * inside the store, not the header or an area chunk, below 2^56 and used
- * once; every old_chunk mapped once (and inside the origin when
- * @opt->origin_bytes is set); a terminated table; no records after the
- * terminator; and (a warning) non-zero data past next_free.  Each problem
- * goes to @fn.  Memory: a bitmap of the store's chunks plus a paged bitmap
- * of the old chunks in use (at most 64 MiB of pages; beyond that, 16 bytes
- * per further exception).
+ * Check everything the kernel relies on but never verifies: the header's
+ * warnings (snapcow_header_check()), the whole table
+ * (snapcow_table_check_*), a terminated table, no records after the
+ * terminator, and (a warning) non-zero data past next_free.  Each problem
+ * goes to @fn.
  * Returns: 0 when the check ran (problems are counted in *@res), or a
  * negative errno when the store could not be read.
  */
 int snapcow_store_check(struct snapcow_store *s, const struct snapcow_check_options *opt,
 			snapcow_problem_fn fn, void *data, struct snapcow_check_result *res);
 
-/* ==== Safe header rewrite and undo files (src/lib/rewrite.c) ============
+/* ==== Safe in-place rewrites and undo files (src/lib/rewrite.c) =========
  *
- * An undo file holds a byte range of a store saved before an in-place
- * write, so that the write can be reverted byte for byte.  Layout (all
- * integers little-endian), a 256-byte header followed by the saved bytes:
+ * An undo file holds byte ranges of a store saved before an in-place
+ * write, so that the write can be reverted byte for byte.  Written in one
+ * format, version 3 (versions 1 and 2 of snaprescue 0.1 are still read).
+ * All integers little-endian; a 256-byte header, then the ranges:
  *
- *   0   8  magic "SNAPUNDO"           8   4  version (1)
+ *   0   8  magic "SNAPUNDO"           8   4  version (3)
  *   12  4  header bytes (256)        16   4  kind: 1 regular file, 2 block device
- *   20  4  reserved (0)              24   8  st_dev of a regular file (else 0)
+ *   20  4  number of ranges          24   8  st_dev of a regular file (else 0)
  *   32  8  st_ino of a regular file  40   8  device number of a block device
- *   48  8  store size in bytes       56   8  offset of the saved range
- *   64  4  length of the saved range 68   4  length of the changed range
- *   72  8  offset of the changed range (inside the saved range)
- *   80  8  creation time (seconds since the epoch)
- *   88  8  the bytes written there (zero padded)
+ *   48  8  store size in bytes       56  24  reserved (0)
+ *   80  8  creation time (seconds since the epoch)   88 8 reserved (0)
  *   96 128 device-mapper UUID of the store, NUL padded ("" if none)
  *  224 24  name of the program that wrote it, NUL padded
- *  248  4  CRC-32 of the saved bytes   252  4  CRC-32 of header bytes 0..251
+ *  248  4  CRC-32 of everything after the header
+ *  252  4  CRC-32 of header bytes 0..251
  *
- * Version 2 ("ranges", snapcow_undo_save: several ranges, e.g. a store's
- * header and every metadata area before snap_restore rewrites them) has the
- * same header with saved/changed offsets and lengths 0, the number of
- * ranges at offset 20, and the CRC-32 at 248 covering everything after the
- * header: per range, offset (8), length (8), then the saved bytes.
+ * Each range: offset (8), length (8), changed offset (8, in the store),
+ * changed length (8), then the saved bytes.  Outside the changed part the
+ * write leaves the range as saved: undo refuses a store that differs
+ * there (it was changed since by someone else).
  *
  * A block device is identified by its device number or, for device-mapper
- * devices (whose minor numbers change across activations), by its dm UUID;
- * a UUID that starts with SNAPCOW_TEMP_UUID_PREFIX is a temporary device
- * standing for the device with the rest of that UUID.
+ * devices (whose minor numbers change across activations), by its dm UUID,
+ * which the caller supplies (struct snapcow_identity).
  */
 
 #define SNAPCOW_UNDO_MAGIC "SNAPUNDO"
-#define SNAPCOW_UNDO_VERSION 1U
-#define SNAPCOW_UNDO_VERSION_RANGES 2U
+#define SNAPCOW_UNDO_VERSION 3U
 #define SNAPCOW_UNDO_HEADER_SIZE 256U
-#define SNAPCOW_TEMP_UUID_PREFIX "SNAPRESCUE-"
-
-/* Errors of the rewrite functions, beyond those of enum snapcow_error. */
-#define SNAPCOW_ERR_UNDO_FORMAT (-2101)   /* not an undo file, or an unknown version */
-#define SNAPCOW_ERR_UNDO_CHECKSUM (-2102) /* undo file damaged (CRC mismatch) */
-#define SNAPCOW_ERR_UNDO_IDENTITY (-2103) /* undo file was made for another store */
-#define SNAPCOW_ERR_UNDO_CONTENT (-2104)  /* store differs from the undo file beyond the changed bytes */
-#define SNAPCOW_ERR_VERIFY (-2105)        /* read back after the write differs */
 
 enum snapcow_identity_kind {
 	SNAPCOW_IDENT_FILE = 1,
@@ -485,8 +663,8 @@ struct snapcow_identity {
 
 /**
  * snapcow_identity_get:
- * Describe the file or block device open on @fd (the dm UUID comes from
- * /sys/dev/block/MAJ:MIN/dm/uuid).
+ * Describe the file or block device open on @fd from fstat() and its size;
+ * dm_uuid is left empty (the caller knows the device-mapper names).
  * Returns: 0 and *@id, -EINVAL if @fd is neither, or a negative errno.
  */
 int snapcow_identity_get(int fd, struct snapcow_identity *id);
@@ -494,13 +672,37 @@ int snapcow_identity_get(int fd, struct snapcow_identity *id);
 /**
  * snapcow_identity_match:
  * Returns: 1 if @cur is the store @saved describes (same kind and size;
- * same st_dev/st_ino, or same device number or dm UUID), else 0.
+ * same st_dev/st_ino, or the same dm UUID when both have one, else the same
+ * device number), else 0.
  */
 int snapcow_identity_match(const struct snapcow_identity *saved,
 			   const struct snapcow_identity *cur);
 
-/* Points of a rewrite at which the step callback is called (a crash at
- * each of them leaves the old or the new header on the store). */
+/* One range to save: [offset, offset + length) of the store, of which the
+ * write will change at most [changed_offset, changed_offset +
+ * changed_length) (give the whole range when it may change anywhere). */
+struct snapcow_undo_range {
+	uint64_t offset;
+	uint64_t length;
+	uint64_t changed_offset;
+	uint64_t changed_length;
+};
+
+/**
+ * snapcow_undo_save:
+ * Save the @n ranges of the store open (readable) on @fd into a new undo
+ * file at @path (O_EXCL, mode 0600) recording identity @id (NULL:
+ * snapcow_identity_get() of @fd); fsync it and its directory.  Ranges are
+ * clipped to the store's size (empty ones are left out), each at most 1 GiB.
+ * Returns: 0, -EEXIST if @path exists, or a negative errno (logged; the
+ * file is removed again).
+ */
+int snapcow_undo_save(struct snapcow_ctx *ctx, int fd, const struct snapcow_identity *id,
+		      const char *path, const struct snapcow_undo_range *ranges, size_t n,
+		      const char *program);
+
+/* Points of an in-place write at which the step callback is called (a
+ * crash at each of them leaves the old or the new bytes on the store). */
 enum snapcow_rewrite_step {
 	SNAPCOW_STEP_BEFORE_UNDO = 1,  /* nothing written yet */
 	SNAPCOW_STEP_AFTER_UNDO = 2,   /* undo file written and synced; store untouched */
@@ -510,18 +712,19 @@ enum snapcow_rewrite_step {
 typedef void (*snapcow_step_fn)(void *data, enum snapcow_rewrite_step step);
 
 struct snapcow_rewrite_options {
-	const char *undo_path; /* created with O_EXCL; required */
-	const char *program;   /* recorded in the undo file; may be NULL */
-	snapcow_step_fn step_fn; /* may be NULL */
+	const char *undo_path;                /* created with O_EXCL; required */
+	const char *program;                  /* recorded in the undo file; may be NULL */
+	const struct snapcow_identity *identity; /* NULL: snapcow_identity_get() */
+	snapcow_step_fn step_fn;              /* may be NULL */
 	void *step_data;
 };
 
 /**
  * snapcow_store_set_valid:
  * Set the header's valid field of @s (opened with SNAPCOW_OPEN_RDWR) to
- * @valid: save the whole header chunk to @opt->undo_path, fsync it and its
- * directory, write the 4 bytes at offset 4, fsync the store, drop its cached
- * pages and read the header chunk back to verify it.
+ * @valid: save the whole header chunk to @opt->undo_path (changed part:
+ * bytes 4..7), fsync it and its directory, write the 4 bytes at offset 4,
+ * fsync the store, drop its cached pages and read the header chunk back.
  * Returns: 0 when written and verified, 1 when the field already holds
  * @valid (nothing written, no undo file), -EEXIST if the undo file exists,
  * SNAPCOW_ERR_VERIFY, or a negative errno.
@@ -533,47 +736,33 @@ struct snapcow_undo;
 
 /**
  * snapcow_undo_open:
- * Read the undo file at @path and check its magic, version and CRCs.
+ * Read the undo file at @path and check its magic, version, size and CRCs.
  * Returns: 0 and *@out, SNAPCOW_ERR_UNDO_FORMAT, SNAPCOW_ERR_UNDO_CHECKSUM,
- * -ENOMEM or a negative errno.
+ * -ENOMEM or a negative errno (each logged through @ctx).
  */
-int snapcow_undo_open(const char *path, struct snapcow_undo **out);
+int snapcow_undo_open(struct snapcow_ctx *ctx, const char *path, struct snapcow_undo **out);
 
-struct snapcow_range {
-	uint64_t offset;
-	uint64_t length;
-};
-
-/**
- * snapcow_undo_save:
- * Save the @n byte ranges @ranges of the store open (readable) on @fd, as
- * a version 2 undo file at @path (created with O_EXCL, mode 0600) with the
- * store's identity and size; fsync it and its directory.  Ranges are
- * clipped to the store's size (empty ones are left out), each at most 1 GiB.
- * Returns: 0, -EEXIST if @path exists, or a negative errno (the file is
- * removed again).
- */
-int snapcow_undo_save(int fd, const char *path, const struct snapcow_range *ranges, size_t n,
-		      const char *program);
-
-/** Returns: the number of saved ranges (1 for a version 1 file). */
+/** Returns: the number of saved ranges. */
 uint32_t snapcow_undo_ranges(const struct snapcow_undo *u);
 /** Returns: the number of saved bytes in all ranges. */
 uint64_t snapcow_undo_bytes(const struct snapcow_undo *u);
 /** Returns: the identity of the store the undo file was made for. */
 const struct snapcow_identity *snapcow_undo_identity(const struct snapcow_undo *u);
-/** Returns: the offset of the saved range in the store. */
-uint64_t snapcow_undo_offset(const struct snapcow_undo *u);
-/** Returns: the length of the saved range. */
-uint32_t snapcow_undo_length(const struct snapcow_undo *u);
-/** Returns: the offset of the changed bytes in the store. */
-uint64_t snapcow_undo_changed_offset(const struct snapcow_undo *u);
-/** Returns: the number of changed bytes. */
-uint32_t snapcow_undo_changed_length(const struct snapcow_undo *u);
-/** Returns: the saved bytes (snapcow_undo_length() of them). */
-const unsigned char *snapcow_undo_data(const struct snapcow_undo *u);
-/** Returns: the bytes the writer put in the changed range. */
-const unsigned char *snapcow_undo_new_bytes(const struct snapcow_undo *u);
+
+/**
+ * snapcow_undo_range:
+ * Describe saved range @i.
+ * Returns: 0 and *@r, or -EINVAL if there is no range @i.
+ */
+int snapcow_undo_range(const struct snapcow_undo *u, uint32_t i, struct snapcow_undo_range *r);
+
+/**
+ * snapcow_undo_read_saved:
+ * Copy the saved bytes of [@offset, @offset + @len) (store offsets inside
+ * one range) into @buf.
+ * Returns: 0, -EINVAL (not inside one range) or a negative errno.
+ */
+int snapcow_undo_read_saved(const struct snapcow_undo *u, uint64_t offset, void *buf, size_t len);
 
 enum snapcow_undo_flags {
 	SNAPCOW_UNDO_ANY_IDENTITY = 1 << 0, /* apply even to a store of another identity */
@@ -582,26 +771,24 @@ enum snapcow_undo_flags {
 
 /**
  * snapcow_undo_apply:
- * Restore the saved bytes on the store open (read-write) on @fd: refuse
- * another store's identity (unless SNAPCOW_UNDO_ANY_IDENTITY) and a store
- * whose saved range differs from the undo file anywhere but in the changed
- * range; write the changed range back, fsync, drop cached pages, read back
- * and compare.  A version 2 file: the identity is compared without the
- * size, every range is written back and compared, and a regular file gets
- * its size back (a block device of another size: a warning).  The range
- * accessors below (offset, length, data, changed_*) describe version 1
- * files only (0 or NULL for version 2).
+ * Restore the saved bytes on the store open (read-write) on @fd, whose
+ * identity is @cur (NULL: snapcow_identity_get() of @fd).  Before the first
+ * write: refuse another store's identity (unless SNAPCOW_UNDO_ANY_IDENTITY;
+ * sizes are not compared, a write may have grown a file) and a store that
+ * differs from the saved bytes outside a range's changed part.  Then write
+ * every range back, give a regular file its old size back (a block device
+ * of another size: a warning), fsync, drop cached pages, read back and
+ * compare.
  * Returns: 0 when restored (or, with SNAPCOW_UNDO_DRY_RUN, when it would
  * be), 1 when the store already holds the saved bytes (nothing written),
  * SNAPCOW_ERR_UNDO_IDENTITY, SNAPCOW_ERR_UNDO_CONTENT, SNAPCOW_ERR_VERIFY
  * or a negative errno.
  */
-int snapcow_undo_apply(const struct snapcow_undo *u, int fd, unsigned int flags);
+int snapcow_undo_apply(const struct snapcow_undo *u, int fd, const struct snapcow_identity *cur,
+		       unsigned int flags);
 
 /** snapcow_undo_free: NULL is fine. */
 void snapcow_undo_free(struct snapcow_undo *u);
-
-/* ==== end of rewrite section ========================================== */
 
 #ifdef __cplusplus
 }

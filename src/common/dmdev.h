@@ -5,7 +5,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/stat.h>
 #include <sys/types.h>
 
 /* Silence libdevmapper's own messages (the last one is kept for
@@ -17,18 +16,6 @@ const char *dmdev_last_error(void);
 /* Returns: 0 if the kernel's device-mapper answers, else -errno with a
  * one-line reason in @why ("/dev/mapper/control: No such device"). */
 int dmdev_available(char *why, size_t len);
-
-/* Open the store @path (regular file or block device) to rewrite it in
- * place: read-write, or read-only with @dry_run; a block device with
- * O_EXCL unless @force > 0, so that one the kernel holds (an active
- * snapshot's COW) is refused.  @force: 1 forced, 0 not (the refusal names
- * --force), -1 not and --force cannot override it.  Exits with @code on
- * failure.  Returns the fd and *@st. */
-int store_open_rw(const char *path, int dry_run, int force, int code, struct stat *st);
-/* Refuse (exit @code) a block device that an active dm device's table
- * references, unless @force > 0 (then a warning; @force as above); for a regular file say it
- * was not checked (verbose).  Needs libdevmapper. */
-void store_check_users(const char *path, const struct stat *st, int force, int code);
 
 /* Names of active dm devices whose table references @dev, separated by
  * ", ", into @names.  Returns: how many, or -errno (dm unavailable). */

@@ -237,7 +237,7 @@ int ext2view_copy_sparse(struct snapcow_view *v, int fd, uint64_t off, uint64_t 
 				break;
 			}
 			if (!is_zero(buf, (size_t)got)) {
-				r = write_full(fd, buf, (size_t)got, (int64_t)off);
+				r = pwrite_full(fd, buf, (size_t)got, off);
 				if (r < 0)
 					break;
 				if (copied)

@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
-#include <linux/fs.h>
-#include <sys/ioctl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,17 +7,25 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "snapcow.h"
 #include "tool.h"
 
 const char *program_name = "snaprescue";
 static int verbosity = 1;
+static struct snapcow_ctx *ctx;
+static unsigned long lib_errors;
 
 static void lib_log(void *data, int priority, const char *msg)
 {
 	(void)data;
+	if (priority <= LOG_ERR)
+		lib_errors++;
 	fprintf(stderr, "%s: %s%s\n", program_name,
 		priority == LOG_WARNING ? "warning: " : "", msg);
+}
+
+static void free_ctx(void)
+{
+	ctx = snapcow_ctx_unref(ctx);
 }
 
 void tool_init(const char *argv0)
@@ -28,20 +34,33 @@ void tool_init(const char *argv0)
 
 	if (argv0)
 		program_name = slash ? slash + 1 : argv0;
-	snapcow_set_log_fn(lib_log, NULL);
+	if (!ctx) {
+		if (snapcow_ctx_new(&ctx) < 0) {
+			fprintf(stderr, "%s: out of memory\n", program_name);
+			exit(EXIT_FAIL);
+		}
+		snapcow_ctx_set_log_fn(ctx, lib_log, NULL);
+		atexit(free_ctx);
+	}
 	tool_set_verbosity(1);
+}
+
+struct snapcow_ctx *tool_ctx(void)
+{
+	return ctx;
 }
 
 void tool_set_verbosity(int level)
 {
-	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+	/* -1: nothing at all, not even errors (the caller reports them). */
+	static const int prio[] = { -1, LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 
-	if (level < 0)
-		level = 0;
+	if (level < -1)
+		level = -1;
 	if (level > 3)
 		level = 3;
 	verbosity = level;
-	snapcow_set_log_priority(prio[level]);
+	snapcow_ctx_set_log_priority(ctx, prio[level + 1]);
 }
 
 int tool_verbosity(void)
@@ -49,26 +68,48 @@ int tool_verbosity(void)
 	return verbosity;
 }
 
+unsigned long tool_lib_errors(void)
+{
+	return lib_errors;
+}
+
+static void vmessage(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", program_name);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void warnx(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", program_name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmessage(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void errx(int code, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", program_name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmessage(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	exit(code);
+}
+
+void lib_failed(int code, unsigned long mark, int err, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (lib_errors == mark) {
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+		warnx("%s: %s", msg, snapcow_strerror(err));
+	}
 	exit(code);
 }
 
@@ -84,78 +125,13 @@ void try_help(int code)
 	exit(code);
 }
 
-int fd_size(int fd, const struct stat *st, uint64_t *size)
+void tool_std_option(int c, void (*usage)(void), int usage_code)
 {
-	struct stat own;
-
-	if (!st) {
-		if (fstat(fd, &own) < 0)
-			return -errno;
-		st = &own;
-	}
-	if (S_ISBLK(st->st_mode))
-		return ioctl(fd, BLKGETSIZE64, size) < 0 ? -errno : 0;
-	if (S_ISDIR(st->st_mode))
-		return -EISDIR;
-	if (!S_ISREG(st->st_mode))
-		return -EINVAL;
-	*size = (uint64_t)st->st_size;
-	return 0;
-}
-
-int is_zero(const void *buf, size_t len)
-{
-	/* The buffer compared with itself 16 bytes on: memcmp is vectorised. */
-	static const unsigned char zero16[16];
-	const unsigned char *p = buf;
-
-	if (len <= 16)
-		return !memcmp(p, zero16, len);
-	return !memcmp(p, zero16, 16) && !memcmp(p, p + 16, len - 16);
-}
-
-int read_full(int fd, void *buf, size_t len, int64_t off)
-{
-	char *p = buf;
-
-	while (len) {
-		ssize_t n = off < 0 ? read(fd, p, len) : pread(fd, p, len, (off_t)off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
-		if (off >= 0)
-			off += n;
-	}
-	return 0;
-}
-
-int write_full(int fd, const void *buf, size_t len, int64_t off)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = off < 0 ? write(fd, p, len) : pwrite(fd, p, len, (off_t)off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
-		if (off >= 0)
-			off += n;
-	}
-	return 0;
+	if (c == 'h')
+		usage();
+	if (c == 'V')
+		print_version_and_exit();
+	try_help(usage_code);
 }
 
 const char *one_operand(int argc, char **argv, int first, const char *what, int code)
@@ -185,6 +161,17 @@ int parse_format(const char *s, const char *const *choices, int code)
 		try_help(code);
 	}
 	return i;
+}
+
+struct snapcow_store *store_open_or_exit(const char *path, unsigned int flags, int code)
+{
+	struct snapcow_store *s;
+	unsigned long mark = lib_errors;
+	int r = snapcow_store_open(ctx, path, flags, &s);
+
+	if (r < 0)
+		lib_failed(code, mark, r, "cannot open %s", path);
+	return s;
 }
 
 int parse_u64(const char *s, uint64_t *out)
@@ -229,9 +216,7 @@ int parse_size(const char *s, uint64_t *out)
 			return -EINVAL;
 		shift = (int)(u - units + 1) * 10;
 		end++;
-		if (!strcmp(end, "iB") || !strcmp(end, "B") || !*end)
-			;
-		else
+		if (strcmp(end, "iB") && strcmp(end, "B") && *end)
 			return -EINVAL;
 	}
 	if (shift && v > (UINT64_MAX >> shift))
@@ -265,6 +250,37 @@ int parse_choice(const char *s, const char *const *choices)
 		if (!strcmp(s, choices[i]))
 			return i;
 	return -1;
+}
+
+void print_shell_quoted(FILE *f, const char *s)
+{
+	fputc('\'', f);
+	for (; *s; s++) {
+		if (*s == '\'')
+			fputs("'\\''", f);
+		else
+			fputc(*s, f);
+	}
+	fputc('\'', f);
+}
+
+void fault_point(const char *name)
+{
+	const char *want = getenv("SNAPRESCUE_FAULT");
+
+	if (want && name && !strcmp(want, name)) {
+		fprintf(stderr, "%s: SNAPRESCUE_FAULT=%s: exiting with 99\n", program_name, want);
+		_exit(99);
+	}
+}
+
+void fault_step(void *data, enum snapcow_rewrite_step step)
+{
+	static const char *const names[] = { NULL, "before-undo", "after-undo", "after-write" };
+
+	(void)data;
+	if ((unsigned int)step < sizeof(names) / sizeof(names[0]))
+		fault_point(names[step]);
 }
 
 static uint64_t now_ns(void)

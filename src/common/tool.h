@@ -1,13 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Helpers shared by the snaprescue tools (never part of libsnapcow). */
+/*
+ * The tools' common layer (never part of libsnapcow): the program name and
+ * its library context, messages, the options every tool has, parsing, and
+ * a progress bar.  See src/README for what may call what.
+ */
 #ifndef SNAPRESCUE_TOOL_H
 #define SNAPRESCUE_TOOL_H
 
+#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "shared.h"
+#include "snapcow.h"
+
 #define PRINTF_LIKE(a, b) __attribute__((format(printf, a, b)))
+#define NORETURN __attribute__((noreturn))
 
 /* Exit codes: plain tools, and fsck-style checkers. */
 enum {
@@ -25,20 +34,40 @@ enum {
 
 extern const char *program_name;
 
-/* Set the program name (basename of argv[0]) and route libsnapcow's log
- * to stderr as "<tool>: message". */
+/* Set the program name (basename of argv[0]) and make the tool's library
+ * context, whose diagnostics go to stderr as "<tool>: [warning: ]message". */
 void tool_init(const char *argv0);
-/* 0 = errors only (-q), 1 = warnings (default), 2 = info (-v), 3 = debug. */
+/* The tool's library context: pass it to every libsnapcow constructor. */
+struct snapcow_ctx *tool_ctx(void);
+/* -1 = the library says nothing, 0 = errors only (-q), 1 = warnings
+ * (default), 2 = info (-v), 3 = debug. */
 void tool_set_verbosity(int level);
 int tool_verbosity(void);
+/* Errors the library has logged so far (each one already printed). */
+unsigned long tool_lib_errors(void);
 
 void warnx(const char *fmt, ...) PRINTF_LIKE(1, 2);
-void errx(int code, const char *fmt, ...) PRINTF_LIKE(2, 3) __attribute__((noreturn));
+void errx(int code, const char *fmt, ...) PRINTF_LIKE(2, 3) NORETURN;
+/* After a library call failed with @err: say "<fmt>: <strerror>" unless the
+ * library already said what went wrong since @mark (tool_lib_errors()
+ * before the call); exit @code. */
+void lib_failed(int code, unsigned long mark, int err, const char *fmt, ...) PRINTF_LIKE(4, 5)
+	NORETURN;
+
+/* The options every tool has: -h/--help, -V/--version. */
+#define TOOL_STD_LONGOPTS                                  \
+	{ "help", no_argument, NULL, 'h' },                \
+	{ "version", no_argument, NULL, 'V' }
+/* Handle option @c that the tool's own switch did not: -h calls @usage
+ * (which exits 0), -V prints "<tool> from snaprescue X.Y" and exits 0, a
+ * missing argument or an unknown option is a usage error (exit
+ * @usage_code). */
+void tool_std_option(int c, void (*usage)(void), int usage_code) NORETURN;
 
 /* "<tool> from snaprescue X.Y" on stdout, exit 0. */
-void print_version_and_exit(void) __attribute__((noreturn));
+void print_version_and_exit(void) NORETURN;
 /* "Try '<tool> --help' for more information." on stderr, exit @code. */
-void try_help(int code) __attribute__((noreturn));
+void try_help(int code) NORETURN;
 
 /* The one operand left after the options (argv[@first]), or a usage error
  * ("no WHAT given", "unexpected argument 'X'") and exit @code. */
@@ -48,18 +77,9 @@ const char *one_operand(int argc, char **argv, int first, const char *what, int 
  * and exit @code. */
 int parse_format(const char *s, const char *const *choices, int code);
 
-/* Size in bytes of the regular file or block device open on @fd (@st: its
- * fstat, or NULL).  Returns 0, -EISDIR, -EINVAL (another kind) or -errno. */
-int fd_size(int fd, const struct stat *st, uint64_t *size);
-
-/* Returns: 1 if the @len bytes at @p are all zero. */
-int is_zero(const void *p, size_t len);
-
-/* read() (@off < 0) or pread() at @off until @len bytes are in: 0, -EIO
- * if the file ends first, or -errno.  EINTR is retried. */
-int read_full(int fd, void *buf, size_t len, int64_t off);
-/* write() (@off < 0) or pwrite() at @off of all @len bytes: 0 or -errno. */
-int write_full(int fd, const void *buf, size_t len, int64_t off);
+/* Open the store @path through the tool's context (libsnapcow says what
+ * is wrong, in one wording for every tool) or exit @code. */
+struct snapcow_store *store_open_or_exit(const char *path, unsigned int flags, int code);
 
 /* Parse "4096", "64k", "1M", "2g", "1T" (binary multiples, optional "iB"
  * or "B").  Returns 0 or -EINVAL / -ERANGE. */
@@ -72,6 +92,17 @@ const char *format_size(uint64_t bytes, char *buf, size_t len);
 
 /* Index of @s in the NULL-terminated @choices, or -1. */
 int parse_choice(const char *s, const char *const *choices);
+
+/* Print @s single-quoted for a shell on @f. */
+void print_shell_quoted(FILE *f, const char *s);
+
+/* Test hook: SNAPRESCUE_FAULT=NAME in the environment ends the process
+ * with exit status 99 when a writer reaches the step called NAME, as a
+ * crash there would.  Returns only when @name is not the one asked for. */
+void fault_point(const char *name);
+/* The same as a libsnapcow step callback (before-undo, after-undo,
+ * after-write). */
+void fault_step(void *data, enum snapcow_rewrite_step step);
 
 /* A progress bar on stderr, shown only when stderr is a terminal and the
  * verbosity is not quiet; redrawn at most 10 times a second. */

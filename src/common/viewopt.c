@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <string.h>
@@ -48,38 +49,53 @@ void viewopt_check(const struct viewopt *o, int usage_code)
 	}
 }
 
-static char lib_msg[512];
-
-static void capture_log(void *data, int priority, const char *msg)
+/* Say what an invalid store means for what is read from it: the committed
+ * table, what the origin may hold now, and the data never committed. */
+void viewset_warn_invalid(struct viewset *vs, const char *store, int zero_origin)
 {
-	(void)data, (void)priority;
-	snprintf(lib_msg, sizeof(lib_msg), "%s", msg);
+	struct snapcow_uncommitted u;
+	unsigned long mark = tool_lib_errors();
+	int r;
+
+	r = snapcow_store_scan_uncommitted(vs->store, vs->stats.next_free, NULL, NULL, &u);
+	if (r < 0)
+		lib_failed(EXIT_FAIL, mark, r, "%s: cannot scan past the table", store);
+	warnx("warning: %s is marked invalid (valid flag 0: the snapshot overflowed or "
+	      "failed); reading the %" PRIu64 " exceptions it committed", store,
+	      vs->stats.exceptions);
+	if (zero_origin)
+		warnx("warning: the origin is zeros (a --virtualsize volume), so everything "
+		      "committed is recoverable, but data written after the last commit is "
+		      "lost: check the filesystem before using it");
+	else
+		warnx("warning: origin writes after the invalidation were not copied to the "
+		      "store: chunks not in its table may be newer than the snapshot was");
+	if (u.chunks)
+		warnx("warning: %" PRIu64 " non-zero data chunk%s at or past the first free "
+		      "chunk %" PRIu64 " (chunks %" PRIu64 "..%" PRIu64 ") %s never committed "
+		      "to the table and %s not included (the kernel would not show %s either)",
+		      u.chunks, u.chunks == 1 ? "" : "s", vs->stats.next_free, u.first, u.last,
+		      u.chunks == 1 ? "was" : "were", u.chunks == 1 ? "is" : "are",
+		      u.chunks == 1 ? "it" : "them");
+	else
+		warnx("warning: no uncommitted data found past the first free chunk %" PRIu64,
+		      vs->stats.next_free);
 }
 
 void viewopt_open(const struct viewopt *o, const char *store_path, struct viewset *vs,
 		  int fail_code)
 {
 	struct snapcow_map *map;
-	int verbosity = tool_verbosity();
+	unsigned long mark;
 	uint64_t osize = 0;
 	int r;
 
 	memset(vs, 0, sizeof(*vs));
 	vs->origin_fd = -1;
-	/* One message per failure: keep the library's detail (which field,
-	 * which offset) for format errors, say it our way for errno ones. */
-	lib_msg[0] = 0;
-	snapcow_set_log_fn(capture_log, NULL);
-	r = snapcow_store_open(store_path, 0, &vs->store);
-	tool_init(program_name);
-	tool_set_verbosity(verbosity);
-	if (r < 0 && r > -2000)
-		errx(fail_code, "cannot open %s: %s", store_path, snapcow_strerror(r));
-	if (r < 0)
-		errx(fail_code, "%s", lib_msg[0] ? lib_msg : snapcow_strerror(r));
+	vs->store = store_open_or_exit(store_path, 0, fail_code);
 	vs->chunk_bytes = snapcow_store_chunk_bytes(vs->store);
 	vs->invalid = snapcow_store_header(vs->store)->valid == 0;
-	if (vs->invalid && !o->ignore_invalid)
+	if (vs->invalid && !o->ignore_invalid && !o->invalid_is_warning)
 		errx(fail_code, "%s: the snapshot is marked invalid (the kernel fails all I/O "
 		     "to it); pass --ignore-invalid to read its committed table anyway",
 		     store_path);
@@ -94,14 +110,15 @@ void viewopt_open(const struct viewopt *o, const char *store_path, struct viewse
 	vs->size = o->size ? o->size : osize;
 	if (!vs->size)
 		errx(fail_code, "%s: the origin is empty", o->origin);
+	mark = tool_lib_errors();
 	r = snapcow_store_scan(vs->store, &vs->stats);
 	if (r < 0)
-		errx(fail_code, "%s: cannot read the exception table: %s", store_path,
-		     snapcow_strerror(r));
+		lib_failed(fail_code, mark, r, "%s: cannot read the exception table", store_path);
+	if (vs->invalid)
+		viewset_warn_invalid(vs, store_path, o->zero_origin);
 	r = snapcow_map_new(vs->store, &map);
 	if (r < 0)
-		errx(fail_code, "%s: cannot read the exception table: %s", store_path,
-		     snapcow_strerror(r));
+		lib_failed(fail_code, mark, r, "%s: cannot read the exception table", store_path);
 	r = snapcow_view_new(vs->store, map, vs->origin_fd, vs->size, &vs->view);
 	if (r < 0)
 		errx(fail_code, "%s: cannot build the snapshot view: %s", store_path,

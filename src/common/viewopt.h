@@ -39,6 +39,9 @@ struct viewopt {
 	int zero_origin;
 	uint64_t size; /* 0: the origin's size */
 	int ignore_invalid;
+	/* Set by read-only reports (snap_fsck, snap_rmap): an invalid store
+	 * is read with a prominent warning instead of refused. */
+	int invalid_is_warning;
 };
 
 /* Handle option @c (from getopt_long) if it is a view option.  A bad value
@@ -65,5 +68,10 @@ void viewopt_open(const struct viewopt *o, const char *store_path, struct viewse
 		  int fail_code);
 
 void viewset_close(struct viewset *vs);
+
+/* Warn (on stderr) what reading the committed table of an invalid store
+ * gives: the table as of the overflow, what the origin may hold now, and
+ * how much data past the table was never committed. */
+void viewset_warn_invalid(struct viewset *vs, const char *store, int zero_origin);
 
 #endif

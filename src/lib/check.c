@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <syslog.h>
 
 #include "snapcow-internal.h"
 
@@ -112,25 +113,27 @@ static int cmp_spill(const void *a, const void *b)
 	return x->offset < y->offset ? -1 : (x->offset > y->offset);
 }
 
-struct checker {
-	struct snapcow_store *s;
+struct snapcow_table_check {
+	struct snapcow_ctx *ctx;
+	struct snapcow_geometry geo;
 	snapcow_problem_fn fn;
 	void *data;
-	struct snapcow_check_result *res;
-	/* the walk */
+	uint64_t errors, warnings, exceptions;
 	struct oldset olds;
 	unsigned char *newbits;  /* store chunks in use; header and areas pre-set */
 	unsigned char **oldbyte; /* per record of the current area */
-	uint64_t chunks;
 	uint64_t origin_chunks;
-	uint64_t next_free;
+	uint64_t next_free;      /* largest new_chunk + 1 */
+	uint64_t last_area;
+	uint32_t last_n;
+	int any_area;
 };
 
-static void report(struct checker *c, int severity, const char *code, int64_t area,
+static void report(struct snapcow_table_check *c, int severity, const char *code, int64_t area,
 		   int64_t index, uint64_t offset, const char *fmt, ...)
 	SNAPCOW_PRINTF(7, 8);
 
-static void report(struct checker *c, int severity, const char *code, int64_t area,
+static void report(struct snapcow_table_check *c, int severity, const char *code, int64_t area,
 		   int64_t index, uint64_t offset, const char *fmt, ...)
 {
 	struct snapcow_problem p;
@@ -138,9 +141,9 @@ static void report(struct checker *c, int severity, const char *code, int64_t ar
 	va_list ap;
 
 	if (severity <= LOG_ERR)
-		c->res->errors++;
+		c->errors++;
 	else
-		c->res->warnings++;
+		c->warnings++;
 	if (!c->fn)
 		return;
 	va_start(ap, fmt);
@@ -155,36 +158,218 @@ static void report(struct checker *c, int severity, const char *code, int64_t ar
 	c->fn(c->data, &p);
 }
 
-static void check_header(struct checker *c)
+static void report_new_chunk(struct snapcow_table_check *c, int64_t area, int64_t idx,
+			     uint64_t off, uint64_t nc)
 {
-	const struct snapcow_header *h = &c->s->hdr;
-	const char *why;
+	enum snapcow_record_rule rule = snapcow_record_check(&c->geo, nc);
+	char why[160];
 
-	if (h->valid == 0)
-		report(c, LOG_WARNING, "invalid", -1, -1, 4,
-		       "store is marked invalid (valid flag 0 at byte 4): the kernel will not "
-		       "load its table");
-	else if (h->valid != 1)
-		report(c, LOG_WARNING, "valid-flag", -1, -1, 4,
-		       "valid flag is %" PRIu32 " (expected 0 or 1; the kernel treats it as valid)",
-		       h->valid);
-	why = snapcow_chunk_lvm_problem(h->chunk_sectors);
-	if (why)
-		report(c, LOG_WARNING, "chunk-size-lvm", -1, -1, 12,
-		       "chunk size %" PRIu32 " sectors: %s (the kernel accepts it)",
-		       h->chunk_sectors, why);
-	if (c->s->size % c->s->chunk_bytes)
-		report(c, LOG_WARNING, "partial-chunk", -1, -1,
-		       snapcow_store_chunks(c->s) * c->s->chunk_bytes,
-		       "store size %" PRIu64 " is not a multiple of the chunk size; the last %" PRIu64
-		       " bytes are unused", c->s->size, c->s->size % c->s->chunk_bytes);
+	if (rule == SNAPCOW_RECORD_OK)
+		rule = SNAPCOW_RECORD_TWICE; /* the slow path: its bit was set */
+	report(c, LOG_ERR, snapcow_record_rule_code(rule), area, idx, off,
+	       "area %" PRId64 " record %" PRId64 " (byte offset %" PRIu64 "): %s", area, idx, off,
+	       snapcow_record_describe(&c->geo, rule, nc, why, sizeof(why)));
+}
+
+static void report_old_twice(struct snapcow_table_check *c, uint64_t area, uint64_t idx,
+			     uint64_t off, uint64_t oc)
+{
+	report(c, LOG_ERR, "old-chunk-twice", (int64_t)area, (int64_t)idx, off,
+	       "area %" PRIu64 " record %" PRIu64 " (byte offset %" PRIu64 "): old chunk %" PRIu64
+	       " is already mapped by an earlier record", area, idx, off, oc);
+}
+
+SNAPCOW_EXPORT int snapcow_table_check_new(struct snapcow_ctx *ctx,
+					   const struct snapcow_geometry *g,
+					   const struct snapcow_check_options *opt,
+					   snapcow_problem_fn fn, void *data,
+					   struct snapcow_table_check **out)
+{
+	struct snapcow_table_check *c;
+	uint64_t i, areas_in_store;
+
+	if (!g || !out || !g->chunk_bytes)
+		return -EINVAL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->ctx = snapcow_ctx_ref(ctx);
+	c->geo = *g;
+	c->fn = fn;
+	c->data = data;
+	c->next_free = 2;
+	if (opt && opt->origin_bytes)
+		c->origin_chunks = (opt->origin_bytes + g->chunk_bytes - 1) / g->chunk_bytes;
+	c->newbits = calloc(1, g->chunks / 8 + 1);
+	c->oldbyte = calloc(g->per_area, sizeof(*c->oldbyte));
+	if (!c->newbits || !c->oldbyte) {
+		snapcow_table_check_free(c);
+		return -ENOMEM;
+	}
+	/* The header and every area chunk count as used: a record that points
+	 * at one takes the slow path, which says which it is. */
+	c->newbits[0] |= 1;
+	areas_in_store = (g->chunks + g->per_area) / ((uint64_t)g->per_area + 1);
+	for (i = 0; i < areas_in_store; i++) {
+		uint64_t ac = snapcow_area_chunk(g->per_area, i);
+		if (ac < g->chunks)
+			c->newbits[ac >> 3] |= (unsigned char)(1U << (ac & 7));
+	}
+	*out = c;
+	return 0;
+}
+
+/*
+ * One area: first find (and prefetch) every record's old-chunk bitmap byte,
+ * then test and set.  The bitmaps are hit at random for a scattered table;
+ * touching them in two passes lets the memory accesses overlap.
+ */
+SNAPCOW_EXPORT int snapcow_table_check_area(struct snapcow_table_check *c, uint64_t area,
+					    const void *records, uint32_t n)
+{
+	const struct snapcow_disk_exception *rec = records;
+	const uint64_t base = snapcow_area_chunk(c->geo.per_area, area) * c->geo.chunk_bytes;
+	uint64_t next_free = c->next_free;
+	uint32_t i;
+	int err = 0;
+
+	if (n > c->geo.per_area)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		uint64_t oc = le64toh(rec[i].old_chunk);
+		unsigned char *p = NULL;
+
+		if (!c->origin_chunks || oc < c->origin_chunks) {
+			p = oldset_byte(&c->olds, oc, &err);
+			if (err)
+				return err;
+			if (p)
+				__builtin_prefetch(p, 1);
+		}
+		c->oldbyte[i] = p;
+	}
+	for (i = 0; i < n; i++) {
+		uint64_t oc = le64toh(rec[i].old_chunk);
+		uint64_t nc = le64toh(rec[i].new_chunk);
+		uint64_t off = base + (uint64_t)i * SNAPCOW_RECORD_SIZE;
+		unsigned char bit, *p;
+
+		next_free = nc >= next_free ? nc + 1 : next_free;
+		if (nc < c->geo.chunks && !(c->newbits[nc >> 3] & (1U << (nc & 7))))
+			c->newbits[nc >> 3] |= (unsigned char)(1U << (nc & 7));
+		else
+			report_new_chunk(c, (int64_t)area, i, off, nc);
+
+		p = c->oldbyte[i];
+		if (!p) {
+			if (c->origin_chunks && oc >= c->origin_chunks) {
+				report(c, LOG_ERR, "old-chunk-past-origin", (int64_t)area, i, off,
+				       "area %" PRIu64 " record %" PRIu32 " (byte offset %" PRIu64
+				       "): old chunk %" PRIu64 " is past the end of the origin (%"
+				       PRIu64 " chunks)", area, i, off, oc, c->origin_chunks);
+				continue;
+			}
+			err = oldset_spill(&c->olds, oc, off);
+			if (err)
+				return err;
+			continue;
+		}
+		bit = (unsigned char)(1U << (oc & 7));
+		if (*p & bit)
+			report_old_twice(c, area, i, off, oc);
+		*p |= bit;
+	}
+	c->next_free = next_free;
+	c->exceptions += n;
+	c->last_area = area;
+	c->last_n = n;
+	c->any_area = 1;
+	return 0;
+}
+
+/* Old chunks past the bitmaps' budget: sorted once at the end. */
+static void check_spill(struct snapcow_table_check *c)
+{
+	struct spill *sp = c->olds.spill;
+	uint64_t i, cb = c->geo.chunk_bytes;
+
+	if (c->olds.nspill < 2)
+		return;
+	qsort(sp, c->olds.nspill, sizeof(*sp), cmp_spill);
+	for (i = 1; i < c->olds.nspill; i++) {
+		if (sp[i].old_chunk != sp[i - 1].old_chunk)
+			continue;
+		report_old_twice(c, (sp[i].offset / cb - 1) / ((uint64_t)c->geo.per_area + 1),
+				 (sp[i].offset % cb) / SNAPCOW_RECORD_SIZE, sp[i].offset,
+				 sp[i].old_chunk);
+	}
+}
+
+SNAPCOW_EXPORT int snapcow_table_check_finish(struct snapcow_table_check *c, int complete,
+					      struct snapcow_check_result *res)
+{
+	struct snapcow_check_result out;
+
+	if (!c || !res)
+		return -EINVAL;
+	memset(&out, 0, sizeof(out));
+	if (!complete) {
+		uint64_t area = c->any_area ? c->last_area + 1 : 0;
+		uint64_t chunk = snapcow_area_chunk(c->geo.per_area, area);
+
+		report(c, LOG_ERR, "no-terminator", (int64_t)area, -1, chunk * c->geo.chunk_bytes,
+		       "area %" PRIu64 " is full and area %" PRIu64 " (chunk %" PRIu64 ", byte offset %"
+		       PRIu64 ") is past the end of the store: the table has no terminator and the "
+		       "kernel cannot load it", area - 1, area, chunk, chunk * c->geo.chunk_bytes);
+	}
+	check_spill(c);
+	out.table_complete = complete;
+	out.stats.exceptions = c->exceptions;
+	out.stats.areas = c->last_area + 1;
+	out.stats.last_area_full = complete && c->last_area > 0 && c->last_n == 0;
+	out.stats.next_free = c->next_free;
+	snapcow_stats_finish(&c->geo, &out.stats);
+	out.errors = c->errors;
+	out.warnings = c->warnings;
+	out.memory_bytes = c->geo.chunks / 8 + 1 + c->olds.bytes +
+			   (c->olds.dir ? DIR_ENTRIES * sizeof(*c->olds.dir) : 0) +
+			   c->olds.capspill * sizeof(struct spill);
+	*res = out;
+	return 0;
+}
+
+SNAPCOW_EXPORT void snapcow_table_check_free(struct snapcow_table_check *c)
+{
+	if (!c)
+		return;
+	oldset_free(&c->olds);
+	free(c->newbits);
+	free(c->oldbyte);
+	snapcow_ctx_unref(c->ctx);
+	free(c);
+}
+
+/* ---- The whole store ---------------------------------------------------- */
+
+/* The header's warnings, counted with the table's problems. */
+static void header_warning(void *data, const struct snapcow_problem *p)
+{
+	struct snapcow_table_check *c = data;
+
+	report(c, p->severity, p->code, -1, -1, p->offset, "%s", p->message);
+}
+
+static int walk_area(void *data, uint64_t area, const struct snapcow_disk_exception *rec,
+		     uint32_t n)
+{
+	return snapcow_table_check_area(data, area, rec, n);
 }
 
 /* Records after the terminator: the kernel ignores them, but they show a
  * torn or overwritten area. */
-static int check_tail(struct checker *c, uint64_t area, uint32_t term)
+static int check_tail(struct snapcow_table_check *c, struct snapcow_store *s, uint64_t area,
+		      uint32_t term)
 {
-	struct snapcow_store *s = c->s;
 	uint64_t chunk = snapcow_area_chunk(s->per_area, area);
 	const struct snapcow_disk_exception *de;
 	uint64_t nonzero = 0, first = 0;
@@ -218,93 +403,21 @@ static int check_tail(struct checker *c, uint64_t area, uint32_t term)
 	return 0;
 }
 
-static void report_new_chunk(struct checker *c, int64_t area, int64_t idx, uint64_t off,
-			     uint64_t nc)
+static int scan_data(struct snapcow_table_check *c, struct snapcow_store *s,
+		     struct snapcow_check_result *res)
 {
-	if (nc >= SNAPCOW_NEW_CHUNK_LIMIT)
-		report(c, LOG_ERR, "new-chunk-too-large", area, idx, off,
-		       "area %" PRId64 " record %" PRId64 " (byte offset %" PRIu64 "): new chunk "
-		       "%" PRIu64 " is 2^56 or more (corrupt: the kernel keeps a run count there)",
-		       area, idx, off, nc);
-	else if (nc >= c->chunks)
-		report(c, LOG_ERR, "new-chunk-past-end", area, idx, off,
-		       "area %" PRId64 " record %" PRId64 " (byte offset %" PRIu64 "): new chunk "
-		       "%" PRIu64 " is past the end of the store (%" PRIu64 " chunks)",
-		       area, idx, off, nc, c->chunks);
-	else if (snapcow_chunk_is_metadata(c->s->per_area, nc))
-		report(c, LOG_ERR, "new-chunk-metadata", area, idx, off,
-		       "area %" PRId64 " record %" PRId64 " (byte offset %" PRIu64 "): new chunk "
-		       "%" PRIu64 " is the %s", area, idx, off, nc,
-		       nc == 0 ? "header" : "location of a metadata area");
-	else
-		report(c, LOG_ERR, "new-chunk-twice", area, idx, off,
-		       "area %" PRId64 " record %" PRId64 " (byte offset %" PRIu64 "): new chunk "
-		       "%" PRIu64 " is already used by an earlier record", area, idx, off, nc);
-}
+	struct snapcow_uncommitted *u = &res->uncommitted;
+	int r;
 
-/*
- * One area: first find (and prefetch) every record's old-chunk bitmap byte,
- * then test and set.  The bitmaps are hit at random for a scattered table;
- * touching them in two passes lets the memory accesses overlap.
- */
-static int check_area(void *data, uint64_t area, const struct snapcow_disk_exception *rec,
-		      uint32_t n)
-{
-	struct checker *c = data;
-	const uint64_t base = snapcow_area_chunk(c->s->per_area, area) * c->s->chunk_bytes;
-	uint64_t next_free = c->next_free;
-	uint32_t i;
-	int err = 0;
-
-	for (i = 0; i < n; i++) {
-		uint64_t oc = le64toh(rec[i].old_chunk);
-		unsigned char *p = NULL;
-
-		if (!c->origin_chunks || oc < c->origin_chunks) {
-			p = oldset_byte(&c->olds, oc, &err);
-			if (err)
-				return err;
-			if (p)
-				__builtin_prefetch(p, 1);
-		}
-		c->oldbyte[i] = p;
-	}
-	for (i = 0; i < n; i++) {
-		uint64_t oc = le64toh(rec[i].old_chunk);
-		uint64_t nc = le64toh(rec[i].new_chunk);
-		uint64_t off = base + (uint64_t)i * SNAPCOW_RECORD_SIZE;
-		unsigned char bit, *p;
-
-		next_free = nc >= next_free ? nc + 1 : next_free;
-		if (nc < c->chunks && !(c->newbits[nc >> 3] & (1U << (nc & 7))))
-			c->newbits[nc >> 3] |= (unsigned char)(1U << (nc & 7));
-		else
-			report_new_chunk(c, (int64_t)area, i, off, nc);
-
-		p = c->oldbyte[i];
-		if (!p) {
-			if (c->origin_chunks && oc >= c->origin_chunks) {
-				report(c, LOG_ERR, "old-chunk-past-origin", (int64_t)area, i, off,
-				       "area %" PRIu64 " record %" PRIu32 " (byte offset %" PRIu64
-				       "): old chunk %" PRIu64 " is past the end of the origin (%"
-				       PRIu64 " chunks)", area, i, off, oc, c->origin_chunks);
-				continue;
-			}
-			err = oldset_spill(&c->olds, oc, off);
-			if (err)
-				return err;
-			continue;
-		}
-		bit = (unsigned char)(1U << (oc & 7));
-		if (*p & bit)
-			report(c, LOG_ERR, "old-chunk-twice", (int64_t)area, i, off,
-			       "area %" PRIu64 " record %" PRIu32 " (byte offset %" PRIu64 "): old "
-			       "chunk %" PRIu64 " is already mapped by an earlier record", area, i,
-			       off, oc);
-		*p |= bit;
-	}
-	c->next_free = next_free;
-	c->res->stats.exceptions += n;
+	r = snapcow_store_scan_uncommitted(s, res->stats.next_free, NULL, NULL, u);
+	if (r < 0)
+		return r;
+	if (u->chunks)
+		report(c, LOG_WARNING, "uncommitted-data", -1, -1, u->first * s->chunk_bytes,
+		       "%" PRIu64 " data chunk%s past next_free (chunk %" PRIu64 ") hold%s non-zero "
+		       "data, chunks %" PRIu64 "..%" PRIu64 ": writes the kernel never committed "
+		       "to the table (or stale data)", u->chunks, u->chunks == 1 ? "" : "s",
+		       res->stats.next_free, u->chunks == 1 ? "s" : "", u->first, u->last);
 	return 0;
 }
 
@@ -314,9 +427,9 @@ SNAPCOW_EXPORT int snapcow_store_check(struct snapcow_store *s,
 				       struct snapcow_check_result *res)
 {
 	struct snapcow_check_options defaults = { 0 };
+	struct snapcow_table_check *c;
 	struct snapcow_check_result out;
-	struct checker c = { .s = s, .fn = fn, .data = data, .res = &out };
-	uint64_t i, last_area, areas_in_store;
+	uint64_t last_area;
 	uint32_t last_n;
 	int r;
 
@@ -324,90 +437,29 @@ SNAPCOW_EXPORT int snapcow_store_check(struct snapcow_store *s,
 		return -EINVAL;
 	if (!opt)
 		opt = &defaults;
-	memset(&out, 0, sizeof(out));
-	c.chunks = snapcow_store_chunks(s);
-	c.next_free = 2;
-	if (opt->origin_bytes)
-		c.origin_chunks = (opt->origin_bytes + s->chunk_bytes - 1) / s->chunk_bytes;
-	check_header(&c);
-
-	r = -ENOMEM;
-	c.newbits = calloc(1, c.chunks / 8 + 1);
-	c.oldbyte = calloc(s->per_area, sizeof(*c.oldbyte));
-	if (!c.newbits || !c.oldbyte)
+	r = snapcow_table_check_new(s->ctx, &s->geo, opt, fn, data, &c);
+	if (r < 0)
+		return r;
+	snapcow_header_check(&s->hdr, s->size, header_warning, c);
+	r = snapcow_walk_areas(s, walk_area, c, &last_area, &last_n, 0);
+	if (r < 0 && r != SNAPCOW_ERR_TABLE)
 		goto out;
-	/* The header and every area chunk count as used: a record that points
-	 * at one takes the slow path, which says which it is. */
-	c.newbits[0] |= 1;
-	areas_in_store = (c.chunks + s->per_area) / ((uint64_t)s->per_area + 1);
-	for (i = 0; i < areas_in_store; i++) {
-		uint64_t ac = snapcow_area_chunk(s->per_area, i);
-		if (ac < c.chunks)
-			c.newbits[ac >> 3] |= (unsigned char)(1U << (ac & 7));
-	}
-
-	r = snapcow_walk_areas(s, check_area, &c, &last_area, &last_n);
-	if (r == SNAPCOW_ERR_TABLE) {
-		uint64_t area = last_area + 1;
-		uint64_t chunk = snapcow_area_chunk(s->per_area, area);
-		report(&c, LOG_ERR, "no-terminator", (int64_t)area, -1, chunk * s->chunk_bytes,
-		       "area %" PRIu64 " is full and area %" PRIu64 " (chunk %" PRIu64 ", byte offset %"
-		       PRIu64 ") is past the end of the store: the table has no terminator and the "
-		       "kernel cannot load it", area - 1, area, chunk, chunk * s->chunk_bytes);
-		out.stats.areas = area;
-	} else if (r < 0) {
-		goto out;
-	} else {
-		out.table_complete = 1;
-		out.stats.areas = last_area + 1;
-		out.stats.last_area_full = last_area > 0 && last_n == 0;
-		r = check_tail(&c, last_area, last_n);
+	if (r == 0) {
+		r = check_tail(c, s, last_area, last_n);
 		if (r < 0)
 			goto out;
 	}
-	if (c.olds.nspill > 1) {
-		struct spill *sp = c.olds.spill;
-		qsort(sp, c.olds.nspill, sizeof(*sp), cmp_spill);
-		for (i = 1; i < c.olds.nspill; i++)
-			if (sp[i].old_chunk == sp[i - 1].old_chunk) {
-				uint64_t chunk = sp[i].offset / s->chunk_bytes;
-				uint64_t area = (chunk - 1) / ((uint64_t)s->per_area + 1);
-				uint64_t idx = (sp[i].offset % s->chunk_bytes) / SNAPCOW_RECORD_SIZE;
-				report(&c, LOG_ERR, "old-chunk-twice", (int64_t)area, (int64_t)idx,
-				       sp[i].offset, "area %" PRIu64 " record %" PRIu64 " (byte offset %"
-				       PRIu64 "): old chunk %" PRIu64 " is already mapped by an earlier "
-				       "record", area, idx, sp[i].offset, sp[i].old_chunk);
-			}
-	}
-
-	out.stats.next_free = snapcow_next_free_finish(s, c.next_free);
-	out.stats.total_sectors = s->size / SNAPCOW_SECTOR_SIZE;
-	out.stats.allocated_sectors = out.stats.next_free * s->hdr.chunk_sectors;
-	out.stats.metadata_sectors = (out.stats.areas + 1) * s->hdr.chunk_sectors;
-	out.stats.full = out.stats.total_sectors < (out.stats.next_free + 1) * s->hdr.chunk_sectors;
-	out.memory_bytes = c.chunks / 8 + 1 + c.olds.bytes +
-			   (c.olds.dir ? DIR_ENTRIES * sizeof(*c.olds.dir) : 0) +
-			   c.olds.capspill * sizeof(struct spill);
-
+	snapcow_table_check_finish(c, r == 0, &out);
 	if (!opt->skip_data_scan && out.table_complete) {
-		r = snapcow_store_scan_uncommitted(s, out.stats.next_free, &out.uncommitted);
+		r = scan_data(c, s, &out);
 		if (r < 0)
 			goto out;
-		if (out.uncommitted.chunks)
-			report(&c, LOG_WARNING, "uncommitted-data", -1, -1,
-			       out.uncommitted.first * s->chunk_bytes,
-			       "%" PRIu64 " data chunk%s past next_free (chunk %" PRIu64 ") hold%s non-zero "
-			       "data, chunks %" PRIu64 "..%" PRIu64 ": writes the kernel never committed "
-			       "to the table (or stale data)", out.uncommitted.chunks,
-			       out.uncommitted.chunks == 1 ? "" : "s", out.stats.next_free,
-			       out.uncommitted.chunks == 1 ? "s" : "", out.uncommitted.first,
-			       out.uncommitted.last);
+		out.errors = c->errors;
+		out.warnings = c->warnings;
 	}
 	*res = out;
 	r = 0;
 out:
-	oldset_free(&c.olds);
-	free(c.newbits);
-	free(c.oldbyte);
+	snapcow_table_check_free(c);
 	return r;
 }

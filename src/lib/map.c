@@ -113,8 +113,11 @@ static uint64_t lower_bound(const struct snapcow_map *m, uint64_t old_chunk)
 SNAPCOW_EXPORT int snapcow_map_lookup(const struct snapcow_map *m, uint64_t old_chunk,
 				      uint64_t *new_chunk)
 {
-	uint64_t i = lower_bound(m, old_chunk);
+	uint64_t i;
 
+	if (!m)
+		return 0;
+	i = lower_bound(m, old_chunk);
 	if (i < m->n && m->e[i].old_chunk == old_chunk) {
 		if (new_chunk)
 			*new_chunk = m->e[i].new_chunk;
@@ -126,12 +129,15 @@ SNAPCOW_EXPORT int snapcow_map_lookup(const struct snapcow_map *m, uint64_t old_
 SNAPCOW_EXPORT int snapcow_map_next(const struct snapcow_map *m, uint64_t from,
 				    struct snapcow_exception *e)
 {
-	uint64_t i = lower_bound(m, from);
+	uint64_t i;
 
+	if (!m || !e)
+		return -EINVAL;
+	i = lower_bound(m, from);
 	if (i >= m->n)
-		return 0;
+		return 1;
 	*e = m->e[i];
-	return 1;
+	return 0;
 }
 
 uint64_t snapcow_map_run(const struct snapcow_map *m, uint64_t chunk, uint64_t *new_chunk,

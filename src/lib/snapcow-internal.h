@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <syslog.h>
 
+#include "shared.h"
 #include "snapcow.h"
 
 #define SNAPCOW_EXPORT __attribute__((visibility("default")))
@@ -28,12 +29,8 @@ struct snapcow_disk_exception {
 static_assert(sizeof(struct snapcow_disk_exception) == SNAPCOW_RECORD_SIZE,
 	      "disk exception is 16 bytes");
 
-/* Kernel limit on the chunk size: INT_MAX >> SECTOR_SHIFT sectors. */
-#define SNAPCOW_KERNEL_MAX_CHUNK_SECTORS (0x7fffffffU >> 9)
-#define SNAPCOW_LVM_MIN_CHUNK_SECTORS 8U
-#define SNAPCOW_LVM_MAX_CHUNK_SECTORS 1024U
-
 struct snapcow_store {
+	struct snapcow_ctx *ctx;
 	int fd;
 	int own_fd;
 	int is_blockdev;
@@ -41,47 +38,46 @@ struct snapcow_store {
 	unsigned int flags;
 	uint64_t size;
 	struct snapcow_header hdr;
+	struct snapcow_geometry geo;
+	/* geo.chunk_bytes and geo.per_area, under their old names */
 	uint32_t chunk_bytes;
 	uint32_t per_area;
 };
 
-void snapcow_log(int priority, const char *fmt, ...) SNAPCOW_PRINTF(2, 3);
-#define log_err(...) snapcow_log(LOG_ERR, __VA_ARGS__)
-#define log_warn(...) snapcow_log(LOG_WARNING, __VA_ARGS__)
-#define log_info(...) snapcow_log(LOG_INFO, __VA_ARGS__)
-#define log_dbg(...) snapcow_log(LOG_DEBUG, __VA_ARGS__)
+/* ctx.c: log through @ctx (NULL: dropped). */
+void snapcow_log(const struct snapcow_ctx *ctx, int priority, const char *fmt, ...)
+	SNAPCOW_PRINTF(3, 4);
+#define log_err(ctx, ...) snapcow_log((ctx), LOG_ERR, __VA_ARGS__)
+#define log_warn(ctx, ...) snapcow_log((ctx), LOG_WARNING, __VA_ARGS__)
+#define log_info(ctx, ...) snapcow_log((ctx), LOG_INFO, __VA_ARGS__)
+#define log_dbg(ctx, ...) snapcow_log((ctx), LOG_DEBUG, __VA_ARGS__)
 
-/* pread/pwrite the whole range; return 0, -EIO on a short transfer, -errno. */
-int snapcow_pread_full(int fd, void *buf, size_t len, uint64_t off);
-int snapcow_pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
-/* Size of a regular file or block device behind @fd. */
-int snapcow_fd_size(int fd, uint64_t *size, int *is_blockdev);
-int snapcow_is_zero(const void *buf, size_t len);
+/* store.c: snapcow_store_read_area(), saying nothing of a missing
+ * terminator when @log_no_terminator is 0 (the checker reports it as a
+ * problem of its own). */
+int snapcow_read_area(struct snapcow_store *s, uint64_t area, void *buf, uint32_t *live,
+		      int log_no_terminator);
 
 /*
- * Walk the table as the kernel loads it, one metadata area at a time: @fn
- * gets each area's records up to (not including) the terminator, @n of
- * them (n == per_area: the area is full and the walk goes on).  At the end
- * *@last_area is the last area read and *@last_n its live records.
- * Returns 0 at the end of the table, SNAPCOW_ERR_TABLE (logged) when a full
- * area is the last one in the store (then *@last_area is that full area and
- * *@last_n is per_area), a negative errno, or @fn's negative return.
+ * table.c: walk the table as the kernel loads it, one metadata area at a
+ * time, through snapcow_store_read_area(): @fn gets each area's live
+ * records, @n of them (n == per_area: the area is full and the walk goes
+ * on).  At the end *@last_area is the last area read and *@last_n its live
+ * records.  Returns 0 at the end of the table, SNAPCOW_ERR_TABLE when a
+ * full area is the last one in the store (then *@last_area is that full
+ * area and *@last_n is per_area), a negative errno, or @fn's negative
+ * return.  @log_no_terminator: as for snapcow_read_area().
  */
 typedef int (*snapcow_area_fn)(void *data, uint64_t area,
 			       const struct snapcow_disk_exception *rec, uint32_t n);
 int snapcow_walk_areas(struct snapcow_store *s, snapcow_area_fn fn, void *data,
-		       uint64_t *last_area, uint32_t *last_n);
-/* next_free as the kernel finishes it: skip an area chunk it lands on. */
-uint64_t snapcow_next_free_finish(const struct snapcow_store *s, uint64_t next_free);
+		       uint64_t *last_area, uint32_t *last_n, int log_no_terminator);
 
-/* rewrite.c: descriptions of SNAPCOW_ERR_UNDO_* / _VERIFY, NULL for others. */
-const char *snapcow_rewrite_strerror(int err);
-
-/* The exceptions of @m from old chunk @chunk on that are consecutive on both
- * sides (old and new chunk): returns how many (0 when @chunk has none) with
- * the first's new chunk in *@new_chunk; *@next_old is the first mapped old
- * chunk at or after @chunk (UINT64_MAX if none).  One binary search, then a
- * walk of the sorted array. */
+/* map.c: the exceptions of @m from old chunk @chunk on that are consecutive
+ * on both sides (old and new chunk): returns how many (0 when @chunk has
+ * none) with the first's new chunk in *@new_chunk; *@next_old is the first
+ * mapped old chunk at or after @chunk (UINT64_MAX if none).  One binary
+ * search, then a walk of the sorted array. */
 uint64_t snapcow_map_run(const struct snapcow_map *m, uint64_t chunk, uint64_t *new_chunk,
 			 uint64_t *next_old);
 

@@ -1,141 +1,107 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Opening a store: its header, its layout, and the one area reader. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "snapcow-internal.h"
 
-SNAPCOW_EXPORT const char *snapcow_chunk_kernel_problem(uint64_t sectors)
+/* How loud store_open is about each header problem: the kernel's refusals
+ * are errors, an odd valid flag a warning, LVM's chunk rule a note; the
+ * rest (invalid, partial chunk) is snapcow_store_check()'s to report. */
+static int open_priority(const struct snapcow_problem *p)
 {
-	if (sectors == 0)
-		return "chunk size is zero";
-	if (sectors & (sectors - 1))
-		return "chunk size is not a power of two";
-	if (sectors > SNAPCOW_KERNEL_MAX_CHUNK_SECTORS)
-		return "chunk size is larger than the kernel's limit (INT_MAX >> 9 sectors)";
-	return NULL;
+	if (p->severity <= LOG_ERR)
+		return LOG_ERR;
+	if (!strcmp(p->code, "valid-flag"))
+		return LOG_WARNING;
+	if (!strcmp(p->code, "chunk-size-lvm"))
+		return LOG_INFO;
+	return LOG_DEBUG;
 }
 
-SNAPCOW_EXPORT const char *snapcow_chunk_lvm_problem(uint64_t sectors)
+static void log_header_problem(void *data, const struct snapcow_problem *p)
 {
-	if (sectors == 0 || (sectors & (sectors - 1)))
-		return "chunk size is not a power of two";
-	if (sectors < SNAPCOW_LVM_MIN_CHUNK_SECTORS)
-		return "chunk size is below LVM's minimum of 8 sectors (4 KiB)";
-	if (sectors > SNAPCOW_LVM_MAX_CHUNK_SECTORS)
-		return "chunk size is above LVM's maximum of 1024 sectors (512 KiB)";
-	return NULL;
+	const struct snapcow_store *s = data;
+
+	snapcow_log(s->ctx, open_priority(p), "%s: %s", s->name, p->message);
 }
 
-SNAPCOW_EXPORT uint64_t snapcow_area_chunk(uint32_t per_area, uint64_t area)
+static int read_header(struct snapcow_store *s)
 {
-	return 1 + ((uint64_t)per_area + 1) * area;
-}
-
-SNAPCOW_EXPORT int snapcow_chunk_is_metadata(uint32_t per_area, uint64_t chunk)
-{
-	return chunk == 0 || chunk % ((uint64_t)per_area + 1) == 1;
-}
-
-static int parse_header(struct snapcow_store *s)
-{
-	struct snapcow_disk_header dh;
-	const char *why;
+	struct snapcow_disk_header dh = { 0 };
 	int r;
 
-	if (s->size < sizeof(dh)) {
-		log_err("%s: store is %llu bytes, too small for a header", s->name,
-			(unsigned long long)s->size);
-		return SNAPCOW_ERR_TOO_SMALL;
-	}
-	r = snapcow_pread_full(s->fd, &dh, sizeof(dh), 0);
-	if (r < 0) {
-		log_err("%s: cannot read header at offset 0: %s", s->name, snapcow_strerror(r));
-		return r;
+	if (s->size >= sizeof(dh)) {
+		r = pread_full(s->fd, &dh, sizeof(dh), 0);
+		if (r < 0) {
+			log_err(s->ctx, "%s: cannot read the header at offset 0: %s", s->name,
+				snapcow_strerror(r));
+			return r;
+		}
 	}
 	s->hdr.magic = le32toh(dh.magic);
 	s->hdr.valid = le32toh(dh.valid);
 	s->hdr.version = le32toh(dh.version);
 	s->hdr.chunk_sectors = le32toh(dh.chunk_size);
-	if (s->flags & SNAPCOW_OPEN_RAW)
-		return 0;
-
-	if (s->hdr.magic == 0) {
-		log_err("%s: offset 0: magic is 0: the kernel would treat this as a new store "
-			"and overwrite its table", s->name);
-		return SNAPCOW_ERR_NEW;
-	}
-	if (s->hdr.magic != SNAPCOW_MAGIC) {
-		log_err("%s: offset 0: bad magic 0x%08x (expected 0x%08x \"SnAp\")", s->name,
-			s->hdr.magic, SNAPCOW_MAGIC);
-		return SNAPCOW_ERR_MAGIC;
-	}
-	if (s->hdr.version != SNAPCOW_DISK_VERSION) {
-		log_err("%s: offset 8: unsupported version %u (the kernel only loads version 1)",
-			s->name, s->hdr.version);
-		return SNAPCOW_ERR_VERSION;
-	}
-	why = snapcow_chunk_kernel_problem(s->hdr.chunk_sectors);
-	if (why) {
-		log_err("%s: offset 12: chunk size %u sectors: %s", s->name,
-			s->hdr.chunk_sectors, why);
-		return SNAPCOW_ERR_CHUNK_SIZE;
-	}
-	s->chunk_bytes = s->hdr.chunk_sectors * SNAPCOW_SECTOR_SIZE;
-	s->per_area = s->chunk_bytes / SNAPCOW_RECORD_SIZE;
-	if (s->size < 2ULL * s->chunk_bytes) {
-		log_err("%s: store is %llu bytes, smaller than the header chunk and first "
-			"metadata area (%llu bytes)", s->name, (unsigned long long)s->size,
-			2ULL * s->chunk_bytes);
+	if (!(s->flags & SNAPCOW_OPEN_RAW)) {
+		r = snapcow_header_check(&s->hdr, s->size, log_header_problem, s);
+		if (r < 0)
+			return r;
+	} else if (s->size < sizeof(dh)) {
 		return SNAPCOW_ERR_TOO_SMALL;
 	}
-	if (s->hdr.valid > 1)
-		log_warn("%s: offset 4: valid flag is %u; the kernel treats any non-zero "
-			 "value as valid", s->name, s->hdr.valid);
-	why = snapcow_chunk_lvm_problem(s->hdr.chunk_sectors);
-	if (why)
-		log_info("%s: chunk size %u sectors: %s", s->name, s->hdr.chunk_sectors, why);
+	/* A raw open of a header the kernel refuses has no layout. */
+	r = snapcow_geometry_init(&s->geo, s->hdr.chunk_sectors, s->size);
+	if (r < 0)
+		return (s->flags & SNAPCOW_OPEN_RAW) ? 0 : r;
+	s->chunk_bytes = s->geo.chunk_bytes;
+	s->per_area = s->geo.per_area;
 	return 0;
 }
 
-static int store_init(int fd, int own_fd, const char *name, unsigned int flags,
-		      struct snapcow_store **out)
+static int store_init(struct snapcow_ctx *ctx, int fd, int own_fd, const char *name,
+		      unsigned int flags, struct snapcow_store **out)
 {
 	struct snapcow_store *s;
+	struct stat st;
 	int r;
 
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
+	s->ctx = snapcow_ctx_ref(ctx);
 	s->fd = fd;
-	s->own_fd = own_fd;
 	s->flags = flags;
 	s->name = strdup(name ? name : "(store)");
 	if (!s->name) {
-		free(s);
+		snapcow_store_free(s);
 		return -ENOMEM;
 	}
-	r = snapcow_fd_size(fd, &s->size, &s->is_blockdev);
+	r = fstat(fd, &st) < 0 ? -errno : fd_size(fd, &st, &s->size);
 	if (r < 0) {
-		log_err("%s: %s", s->name,
+		log_err(ctx, "cannot open %s: %s", s->name,
 			r == -EINVAL ? "not a regular file or block device" : snapcow_strerror(r));
 		goto fail;
 	}
-	r = parse_header(s);
+	s->is_blockdev = S_ISBLK(st.st_mode);
+	r = read_header(s);
 	if (r < 0)
 		goto fail;
+	s->own_fd = own_fd;
 	*out = s;
 	return 0;
 fail:
-	s->own_fd = 0;
 	snapcow_store_free(s);
 	return r;
 }
 
-SNAPCOW_EXPORT int snapcow_store_open(const char *path, unsigned int flags,
-				      struct snapcow_store **out)
+SNAPCOW_EXPORT int snapcow_store_open(struct snapcow_ctx *ctx, const char *path,
+				      unsigned int flags, struct snapcow_store **out)
 {
 	int oflags = O_CLOEXEC;
 	int fd, r;
@@ -148,21 +114,21 @@ SNAPCOW_EXPORT int snapcow_store_open(const char *path, unsigned int flags,
 	fd = open(path, oflags);
 	if (fd < 0) {
 		r = -errno;
-		log_err("%s: cannot open: %s", path, snapcow_strerror(r));
+		log_err(ctx, "cannot open %s: %s", path, snapcow_strerror(r));
 		return r;
 	}
-	r = store_init(fd, 1, path, flags, out);
+	r = store_init(ctx, fd, 1, path, flags, out);
 	if (r < 0)
 		close(fd);
 	return r;
 }
 
-SNAPCOW_EXPORT int snapcow_store_open_fd(int fd, const char *name, unsigned int flags,
-					 struct snapcow_store **out)
+SNAPCOW_EXPORT int snapcow_store_open_fd(struct snapcow_ctx *ctx, int fd, const char *name,
+					 unsigned int flags, struct snapcow_store **out)
 {
 	if (fd < 0 || !out)
 		return -EINVAL;
-	return store_init(fd, 0, name, flags, out);
+	return store_init(ctx, fd, 0, name, flags, out);
 }
 
 SNAPCOW_EXPORT void snapcow_store_free(struct snapcow_store *s)
@@ -171,13 +137,24 @@ SNAPCOW_EXPORT void snapcow_store_free(struct snapcow_store *s)
 		return;
 	if (s->own_fd)
 		close(s->fd);
+	snapcow_ctx_unref(s->ctx);
 	free(s->name);
 	free(s);
+}
+
+SNAPCOW_EXPORT struct snapcow_ctx *snapcow_store_ctx(const struct snapcow_store *s)
+{
+	return s->ctx;
 }
 
 SNAPCOW_EXPORT const struct snapcow_header *snapcow_store_header(const struct snapcow_store *s)
 {
 	return &s->hdr;
+}
+
+SNAPCOW_EXPORT const struct snapcow_geometry *snapcow_store_geometry(const struct snapcow_store *s)
+{
+	return &s->geo;
 }
 
 SNAPCOW_EXPORT const char *snapcow_store_name(const struct snapcow_store *s)
@@ -202,7 +179,7 @@ SNAPCOW_EXPORT uint32_t snapcow_store_chunk_bytes(const struct snapcow_store *s)
 
 SNAPCOW_EXPORT uint64_t snapcow_store_chunks(const struct snapcow_store *s)
 {
-	return s->chunk_bytes ? s->size / s->chunk_bytes : 0;
+	return s->geo.chunks;
 }
 
 SNAPCOW_EXPORT uint32_t snapcow_store_per_area(const struct snapcow_store *s)
@@ -212,7 +189,47 @@ SNAPCOW_EXPORT uint32_t snapcow_store_per_area(const struct snapcow_store *s)
 
 SNAPCOW_EXPORT int snapcow_store_read_chunk(struct snapcow_store *s, uint64_t chunk, void *buf)
 {
-	if (!s->chunk_bytes || chunk >= snapcow_store_chunks(s))
+	if (!s || !s->chunk_bytes || chunk >= s->geo.chunks)
 		return -EINVAL;
-	return snapcow_pread_full(s->fd, buf, s->chunk_bytes, chunk * s->chunk_bytes);
+	return pread_full(s->fd, buf, s->chunk_bytes, chunk * s->chunk_bytes);
+}
+
+SNAPCOW_EXPORT int snapcow_store_read_area(struct snapcow_store *s, uint64_t area, void *buf,
+					   uint32_t *live)
+{
+	return snapcow_read_area(s, area, buf, live, 1);
+}
+
+int snapcow_read_area(struct snapcow_store *s, uint64_t area, void *buf, uint32_t *live,
+		      int log_no_terminator)
+{
+	const struct snapcow_disk_exception *rec = buf;
+	uint64_t chunk;
+	uint32_t n;
+	int r;
+
+	if (!s || !buf || !live || !s->chunk_bytes)
+		return -EINVAL;
+	chunk = snapcow_area_chunk(s->per_area, area);
+	if (!snapcow_geometry_area_fits(&s->geo, area)) {
+		if (!log_no_terminator)
+			return SNAPCOW_ERR_TABLE;
+		log_err(s->ctx, "%s: area %" PRIu64 " is full but area %" PRIu64 " would be at "
+			"chunk %" PRIu64 " (byte offset %" PRIu64 "), past the end of the store "
+			"(%" PRIu64 " chunks): the table has no terminator", s->name, area - 1, area,
+			chunk, chunk * s->chunk_bytes, s->geo.chunks);
+		return SNAPCOW_ERR_TABLE;
+	}
+	r = pread_full(s->fd, buf, s->chunk_bytes, chunk * s->chunk_bytes);
+	if (r < 0) {
+		log_err(s->ctx, "%s: cannot read metadata area %" PRIu64 " at byte offset %" PRIu64
+			": %s", s->name, area, chunk * s->chunk_bytes, snapcow_strerror(r));
+		return r;
+	}
+	/* The kernel stops at the first record whose new_chunk is 0. */
+	for (n = 0; n < s->per_area; n++)
+		if (!rec[n].new_chunk) /* zero in any byte order */
+			break;
+	*live = n;
+	return 0;
 }

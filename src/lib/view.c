@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,17 +111,16 @@ SNAPCOW_EXPORT ssize_t snapcow_view_pread(struct snapcow_view *v, void *buf, siz
 			r = 0;
 			break;
 		case SNAPCOW_SRC_ORIGIN:
-			r = snapcow_pread_full(v->origin_fd, p + done, n, ext.source_offset);
+			r = pread_full(v->origin_fd, p + done, n, ext.source_offset);
 			if (r < 0)
-				log_err("origin: cannot read %zu bytes at byte offset %llu: %s", n,
-					(unsigned long long)ext.source_offset, snapcow_strerror(r));
+				log_err(v->s->ctx, "origin: cannot read %zu bytes at byte offset %"
+					PRIu64 ": %s", n, ext.source_offset, snapcow_strerror(r));
 			break;
 		default:
-			r = snapcow_pread_full(v->s->fd, p + done, n, ext.source_offset);
+			r = pread_full(v->s->fd, p + done, n, ext.source_offset);
 			if (r < 0)
-				log_err("%s: cannot read %zu bytes at byte offset %llu: %s",
-					v->s->name, n, (unsigned long long)ext.source_offset,
-					snapcow_strerror(r));
+				log_err(v->s->ctx, "%s: cannot read %zu bytes at byte offset %" PRIu64
+					": %s", v->s->name, n, ext.source_offset, snapcow_strerror(r));
 			break;
 		}
 		if (r < 0)

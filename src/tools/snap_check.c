@@ -33,26 +33,7 @@ struct reporter {
 	size_t ncodes;
 };
 
-static char last_error[1024];
-static int quiet_log;
-
-/* Library messages: errors are kept (a failed open is reported in our own
- * words); warnings the check itself reports again are dropped while the
- * store is opened; the rest go to stderr as the other tools print them. */
-static void log_fn(void *data, int priority, const char *msg)
-{
-	(void)data;
-	if (priority <= LOG_ERR) {
-		snprintf(last_error, sizeof(last_error), "%s", msg);
-		return;
-	}
-	if (quiet_log)
-		return;
-	fprintf(stderr, "%s: %s%s\n", program_name, priority == LOG_WARNING ? "warning: " : "",
-		msg);
-}
-
-static void __attribute__((noreturn)) usage(void)
+static void NORETURN usage(void)
 {
 	printf("Usage: %s [options] STORE\n"
 	       "\n"
@@ -161,27 +142,16 @@ static const char *plural(uint64_t n, const char *one, const char *many)
 	return n == 1 ? one : many;
 }
 
-/* A header the kernel would refuse (or take as a new store): errors found. */
+/* A header the kernel would refuse (or take as a new store) is an error
+ * found (libsnapcow said which); anything else is an operational error. */
 static int open_failed(const struct reporter *rp, int r)
 {
-	const char *path = rp->path, *msg = last_error;
-	size_t n = strlen(path);
-
 	if (r <= SNAPCOW_ERR_MAGIC && r >= SNAPCOW_ERR_RECORD) {
-		if (!strncmp(msg, path, n) && !strncmp(msg + n, ": ", 2))
-			msg += n + 2;
-		if (!rp->quiet) {
-			fprintf(stderr, "%s: %s: error: %s\n", program_name, path,
-				*msg ? msg : snapcow_strerror(r));
+		if (!rp->quiet)
 			printf("%s: %s: 1 error: the header is unusable, the table was not read\n",
-			       program_name, path);
-		}
+			       program_name, rp->path);
 		return FSCK_EXIT_ERRORS;
 	}
-	if (r == -EINVAL)
-		warnx("cannot open %s: not a regular file or block device", path);
-	else
-		warnx("cannot open %s: %s", path, snapcow_strerror(r));
 	return FSCK_EXIT_OPERROR;
 }
 
@@ -194,8 +164,7 @@ int main(int argc, char **argv)
 		{ "origin-size", required_argument, NULL, OPT_ORIGIN_SIZE },
 		{ "max-reports", required_argument, NULL, OPT_MAX_REPORTS },
 		{ "skip-data-scan", no_argument, NULL, OPT_SKIP_DATA },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		TOOL_STD_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct reporter rp = { .max_reports = DEFAULT_MAX_REPORTS };
@@ -203,10 +172,10 @@ int main(int argc, char **argv)
 	struct snapcow_check_result res;
 	const struct snapcow_stats *st;
 	struct snapcow_store *s;
+	unsigned long mark;
 	int c, r;
 
 	tool_init(argv[0]);
-	snapcow_set_log_fn(log_fn, NULL);
 	while ((c = getopt_long(argc, argv, "qvhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'q':
@@ -230,31 +199,27 @@ int main(int argc, char **argv)
 		case OPT_SKIP_DATA:
 			opt.skip_data_scan = 1;
 			break;
-		case 'h':
-			usage();
-		case 'V':
-			print_version_and_exit();
 		default:
-			try_help(FSCK_EXIT_USAGE);
+			tool_std_option(c, usage, FSCK_EXIT_USAGE);
 		}
 	}
 	rp.path = one_operand(argc, argv, optind, "store", FSCK_EXIT_USAGE);
+	/* Opening says only what is fatal: the check reports the header's
+	 * warnings itself, as problems. */
+	tool_set_verbosity(rp.quiet ? -1 : 0);
+	mark = tool_lib_errors();
+	r = snapcow_store_open(tool_ctx(), rp.path, 0, &s);
 	tool_set_verbosity(rp.quiet ? 0 : rp.verbose ? 2 : 1);
-
-	quiet_log = 1;
-	r = snapcow_store_open(rp.path, 0, &s);
-	quiet_log = rp.quiet;
-	if (r < 0)
+	if (r < 0) {
+		if (tool_lib_errors() == mark && !rp.quiet)
+			warnx("cannot open %s: %s", rp.path, snapcow_strerror(r));
 		return open_failed(&rp, r);
-	last_error[0] = 0;
+	}
+	mark = tool_lib_errors();
 	r = snapcow_store_check(s, &opt, on_problem, &rp, &res);
 	if (r < 0) {
-		if (last_error[0])
-			warnx("%s", last_error);
-		else
-			warnx("%s: check failed: %s", rp.path, snapcow_strerror(r));
 		snapcow_store_free(s);
-		return FSCK_EXIT_OPERROR;
+		lib_failed(FSCK_EXIT_OPERROR, mark, r, "%s: check failed", rp.path);
 	}
 	r = check_header_chunk(s, &rp);
 	if (r < 0) {

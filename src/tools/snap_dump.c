@@ -246,8 +246,7 @@ int main(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		TOOL_STD_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const formats[] = { "xml", "json", "human", NULL };
@@ -255,7 +254,7 @@ int main(int argc, char **argv)
 	const char *output = NULL, *path;
 	struct out o = { .fmt = FMT_XML };
 	struct stat ost, sst;
-	int c, fd, r, ret;
+	int c, fd, ret;
 
 	tool_init(argv[0]);
 	while ((c = getopt_long(argc, argv, "f:o:qhV", longopts, NULL)) != -1) {
@@ -269,25 +268,13 @@ int main(int argc, char **argv)
 		case 'q':
 			tool_set_verbosity(0);
 			break;
-		case 'h':
-			usage();
-			break;
-		case 'V':
-			print_version_and_exit();
-			break;
 		default:
-			try_help(EXIT_FAIL);
+			tool_std_option(c, usage, EXIT_FAIL);
 		}
 	}
 	path = one_operand(argc, argv, optind, "store", EXIT_FAIL);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		errx(EXIT_FAIL, "cannot open %s: %s", path, strerror(errno));
-	r = snapcow_store_open_fd(fd, path, 0, &s);
-	if (r < 0) {
-		close(fd);
-		return EXIT_FAIL;
-	}
+	s = store_open_or_exit(path, 0, EXIT_FAIL);
+	fd = snapcow_store_fd(s);
 	o.f = stdout;
 	if (output && stat(output, &ost) == 0 && fstat(fd, &sst) == 0) {
 		/* Never truncate the store (or any device) to write a dump. */
@@ -302,7 +289,6 @@ int main(int argc, char **argv)
 	}
 	ret = dump(s, &o);
 	snapcow_store_free(s);
-	close(fd);
 	if (fflush(o.f) || ferror(o.f) || (output && fclose(o.f))) {
 		warnx("cannot write %s: %s", output ? output : "standard output", strerror(errno));
 		ret = EXIT_FAIL;

@@ -110,7 +110,7 @@ static int same_file(const struct stat *a, const struct stat *b)
 /* One write to the output: at @off of a file, in sequence to a stream. */
 static int write_all(struct output *o, const void *buf, size_t len, uint64_t off)
 {
-	return write_full(o->fd, buf, len, o->stream ? -1 : (int64_t)off);
+	return o->stream ? write_full(o->fd, buf, len) : pwrite_full(o->fd, buf, len, off);
 }
 
 static void write_failed(const struct output *o, uint64_t off, int r)
@@ -198,7 +198,7 @@ static int stage_read(struct output *o, int fd, const char *what, uint64_t src, 
 		n = STAGE_BYTES - o->len;
 		if (n > len)
 			n = (size_t)len;
-		r = read_full(fd, o->buf + o->len, n, (int64_t)src);
+		r = pread_full(fd, o->buf + o->len, n, src);
 		if (r < 0) {
 			warnx("cannot read %s at byte offset %" PRIu64 ": %s", what, src,
 			      r == -EIO ? "it ends early" : strerror(-r));
@@ -365,7 +365,7 @@ static int warn_invalid(struct snapcow_store *s, const char *store, int zero_ori
 	r = snapcow_store_scan(s, &st);
 	if (r < 0)
 		return r;
-	r = snapcow_store_scan_uncommitted(s, st.next_free, &u);
+	r = snapcow_store_scan_uncommitted(s, st.next_free, NULL, NULL, &u);
 	if (r < 0)
 		return r;
 	warnx("warning: %s is marked invalid (valid flag 0: the snapshot overflowed or "
@@ -396,7 +396,7 @@ static uint64_t count_beyond(const struct snapcow_map *m, uint64_t size, uint32_
 	struct snapcow_exception e;
 	uint64_t from = size / cb + (size % cb != 0), n = 0;
 
-	while (snapcow_map_next(m, from, &e)) {
+	while (snapcow_map_next(m, from, &e) == 0) {
 		n++;
 		if (e.old_chunk == UINT64_MAX)
 			break;
@@ -536,7 +536,7 @@ int main(int argc, char **argv)
 		errx(EXIT_FAIL, "cannot open %s: %s", store, strerror(errno));
 	if (fstat(sfd, &store_st) < 0)
 		errx(EXIT_FAIL, "cannot stat %s: %s", store, strerror(errno));
-	r = snapcow_store_open_fd(sfd, store, 0, &s);
+	r = snapcow_store_open_fd(tool_ctx(), sfd, store, 0, &s);
 	if (r < 0) {
 		if (r == -ENOMEM)
 			warnx("%s: %s", store, snapcow_strerror(r));

@@ -685,7 +685,7 @@ int main(int argc, char **argv)
 	};
 	static const char *const formats[] = { "human", "json", NULL };
 	struct report r = { 0 };
-	struct viewopt vo = { 0 };
+	struct viewopt vo = { .invalid_is_warning = 1 };
 	struct viewset vs;
 	char probed[128] = "";
 	int c, format = 0, full = 0, quiet = 0, pr;

@@ -20,22 +20,7 @@
 
 enum { FORMAT_HUMAN, FORMAT_JSON };
 
-/* The library's messages, as "snap_info: [warning: ]msg"; the last error
- * is also kept so that a failed open can be reported in our own words. */
-static char last_error[1024];
-
-static void log_fn(void *data, int priority, const char *msg)
-{
-	(void)data;
-	if (priority <= LOG_ERR) {
-		snprintf(last_error, sizeof(last_error), "%s", msg);
-		return;
-	}
-	fprintf(stderr, "%s: %s%s\n", program_name, priority == LOG_WARNING ? "warning: " : "",
-		msg);
-}
-
-static void __attribute__((noreturn)) usage(void)
+static void NORETURN usage(void)
 {
 	printf("Usage: %s [options] STORE\n"
 	       "\n"
@@ -51,23 +36,6 @@ static void __attribute__((noreturn)) usage(void)
 	       "See snap_info(8).\n",
 	       program_name);
 	exit(EXIT_OK);
-}
-
-/* Report a failed open in the house style and exit 1. */
-static void __attribute__((noreturn)) open_failed(const char *path, int r)
-{
-	size_t n = strlen(path);
-
-	if (r <= SNAPCOW_ERR_MAGIC && r >= SNAPCOW_ERR_RECORD) {
-		/* A format error: the library said what and where. */
-		const char *msg = last_error;
-		if (!strncmp(msg, path, n) && !strncmp(msg + n, ": ", 2))
-			msg += n + 2;
-		errx(EXIT_FAIL, "%s: %s", path, *msg ? msg : snapcow_strerror(r));
-	}
-	if (r == -EINVAL)
-		errx(EXIT_FAIL, "cannot open %s: not a regular file or block device", path);
-	errx(EXIT_FAIL, "cannot open %s: %s", path, snapcow_strerror(r));
 }
 
 static const char *kernel_action(const struct snapcow_header *h, int full)
@@ -99,8 +67,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		TOOL_STD_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const formats[] = { "human", "json", NULL };
@@ -109,12 +76,12 @@ int main(int argc, char **argv)
 	struct snapcow_store *s;
 	struct snapcow_stats st;
 	int format = FORMAT_HUMAN, scanned = 0, full, c, r;
+	unsigned long mark;
 	uint32_t cb;
 	char b1[32];
 	const char *path;
 
 	tool_init(argv[0]);
-	snapcow_set_log_fn(log_fn, NULL);
 	while ((c = getopt_long(argc, argv, "f:qhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
@@ -123,26 +90,19 @@ int main(int argc, char **argv)
 		case 'q':
 			tool_set_verbosity(0);
 			break;
-		case 'h':
-			usage();
-		case 'V':
-			print_version_and_exit();
 		default:
-			try_help(EXIT_FAIL);
+			tool_std_option(c, usage, EXIT_FAIL);
 		}
 	}
 	path = one_operand(argc, argv, optind, "store", EXIT_FAIL);
 
-	r = snapcow_store_open(path, 0, &s);
-	if (r < 0)
-		open_failed(path, r);
+	s = store_open_or_exit(path, 0, EXIT_FAIL);
 	h = snapcow_store_header(s);
 	cb = snapcow_store_chunk_bytes(s);
+	mark = tool_lib_errors();
 	r = snapcow_store_scan(s, &st);
-	if (r < 0) {
-		snapcow_store_free(s);
-		errx(EXIT_FAIL, "%s", last_error[0] ? last_error : snapcow_strerror(r));
-	}
+	if (r < 0)
+		lib_failed(EXIT_FAIL, mark, r, "%s: cannot read the exception table", path);
 	/*
 	 * An invalidated store may have data the kernel allocated past the
 	 * committed table's next_free (its in-memory next_free went further
@@ -151,11 +111,9 @@ int main(int argc, char **argv)
 	 * free chunk.
 	 */
 	if (h->valid == 0) {
-		r = snapcow_store_scan_uncommitted(s, st.next_free, &u);
-		if (r < 0) {
-			snapcow_store_free(s);
-			errx(EXIT_FAIL, "%s", last_error[0] ? last_error : snapcow_strerror(r));
-		}
+		r = snapcow_store_scan_uncommitted(s, st.next_free, NULL, NULL, &u);
+		if (r < 0)
+			lib_failed(EXIT_FAIL, mark, r, "%s: cannot read past the table", path);
 		scanned = 1;
 	}
 	full = st.full || (scanned && u.reaches_end);

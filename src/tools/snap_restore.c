@@ -21,9 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dmdev.h"
 #include "dumpfmt.h"
-#include "snapcow.h"
+#include "target.h"
 #include "tool.h"
 
 /* ---- Undo file (libsnapcow's, version 2: one range per chunk) ------------ */
@@ -44,38 +43,46 @@ struct target {
 static int save_undo(const char *undo, int fd, uint32_t chunk_bytes, uint32_t per_area,
 		     uint64_t nareas)
 {
-	struct snapcow_range *g = calloc(nareas + 1, sizeof(*g));
+	struct snapcow_undo_range *g = calloc(nareas + 1, sizeof(*g));
+	struct snapcow_identity id;
 	int e;
 
 	if (!g)
 		return -ENOMEM;
-	for (uint64_t a = 0; a <= nareas; a++)
-		g[a] = (struct snapcow_range){
-			(a ? snapcow_area_chunk(per_area, a - 1) : 0) * chunk_bytes, chunk_bytes
-		};
-	e = snapcow_undo_save(fd, undo, g, nareas + 1, program_name);
+	for (uint64_t a = 0; a <= nareas; a++) {
+		uint64_t off = (a ? snapcow_area_chunk(per_area, a - 1) : 0) * chunk_bytes;
+
+		g[a] = (struct snapcow_undo_range){ off, chunk_bytes, off, chunk_bytes };
+	}
+	e = store_identity(fd, &id);
+	if (!e)
+		e = snapcow_undo_save(tool_ctx(), fd, &id, undo, g, nareas + 1, program_name);
 	free(g);
 	return e;
 }
 
 static int undo_apply(const char *undo, const char *target, int force, int dry_run, int quiet)
 {
+	struct snapcow_identity id;
 	struct snapcow_undo *u;
 	unsigned int flags = 0;
 	struct stat st;
 	int fd, r;
 
-	r = snapcow_undo_open(undo, &u);
+	r = snapcow_undo_open(tool_ctx(), undo, &u);
 	if (r < 0)
 		errx(EXIT_FAIL, "cannot use undo file %s: %s", undo, snapcow_strerror(r));
 	fd = store_open_rw(target, dry_run, force, EXIT_FAIL, &st);
 	if (S_ISBLK(st.st_mode))
 		store_check_users(target, &st, force, EXIT_FAIL);
+	r = store_identity(fd, &id);
+	if (r < 0)
+		errx(EXIT_FAIL, "%s: cannot identify the store: %s", target, strerror(-r));
 	if (force)
 		flags |= SNAPCOW_UNDO_ANY_IDENTITY;
 	if (dry_run)
 		flags |= SNAPCOW_UNDO_DRY_RUN;
-	r = snapcow_undo_apply(u, fd, flags);
+	r = snapcow_undo_apply(u, fd, &id, flags);
 	close(fd);
 	if (r < 0)
 		warnx("%s: not restored: %s%s", target, snapcow_strerror(r),
@@ -368,7 +375,7 @@ static void inspect_target(const char *path, struct target *t)
 		errx(EXIT_FAIL, "cannot open %s: %s", path, strerror(errno));
 	if (fd_size(fd, &st, &t->size) < 0)
 		errx(EXIT_FAIL, "cannot get the size of %s: %s", path, strerror(errno));
-	t->has_magic = t->size >= 4 && read_full(fd, magic, 4, 0) == 0 &&
+	t->has_magic = t->size >= 4 && pread_full(fd, magic, 4, 0) == 0 &&
 		       !memcmp(magic, "SnAp", 4);
 	close(fd);
 }
@@ -589,7 +596,7 @@ int main(int argc, char **argv)
 	}
 
 	/* Second pass: write. */
-	ret = snapcow_writer_new(fd, output, r.chunk_sectors, r.store_size, &r.w);
+	ret = snapcow_writer_new(tool_ctx(), fd, output, r.chunk_sectors, r.store_size, &r.w);
 	if (ret < 0)
 		goto fail_write;
 	r.writing = 1;

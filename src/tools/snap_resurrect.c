@@ -27,7 +27,7 @@
 #include <lvm2cmd.h>
 
 #include "dmdev.h"
-#include "snapcow.h"
+#include "target.h"
 #include "tool.h"
 
 #define MiB (1024ULL * 1024)
@@ -457,7 +457,7 @@ static void read_cow(struct snap *sn)
 		finish(EXIT_FAIL, "cannot open %s: %s", sn->cow_dev, strerror(errno));
 	/* the kernel writes the COW with dm-io, past our page cache */
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-	r = snapcow_store_open_fd(fd, sn->cow_dev, 0, &s);
+	r = snapcow_store_open_fd(tool_ctx(), fd, sn->cow_dev, 0, &s);
 	if (r < 0)
 		finish(EXIT_FAIL, "%s: not a usable exception store: %s; nothing changed",
 		       sn->cow_dev, snapcow_strerror(r));
@@ -476,7 +476,7 @@ static void read_cow(struct snap *sn)
 	sn->used = res.stats.next_free * sn->chunk;
 	sn->header_valid = snapcow_store_header(s)->valid;
 	rep.exceptions = res.stats.exceptions;
-	r = snapcow_identity_get(fd, &sn->cow_id);
+	r = store_identity(fd, &sn->cow_id);
 	if (r < 0)
 		finish(EXIT_FAIL, "%s: %s", sn->cow_dev, snapcow_strerror(r));
 	snapcow_store_free(s);
@@ -496,7 +496,7 @@ static int with_temp_cow(struct snap *sn, int (*fn)(struct snap *, int fd, const
 		      "'dmsetup remove %s' after checking nothing uses it", sn->temp_dm, sn->temp_dm);
 		return -EEXIST;
 	}
-	snprintf(uuid, sizeof(uuid), "%s%s", SNAPCOW_TEMP_UUID_PREFIX, sn->cow_id.dm_uuid);
+	snprintf(uuid, sizeof(uuid), "%s%s", TEMP_UUID_PREFIX, sn->cow_id.dm_uuid);
 	r = dmdev_create(sn->temp_dm, sn->cow_id.dm_uuid[0] ? uuid : NULL, sn->cow_table, path,
 			 sizeof(path));
 	if (r < 0) {
@@ -520,26 +520,19 @@ static int with_temp_cow(struct snap *sn, int (*fn)(struct snap *, int fd, const
 	return r;
 }
 
-static void step_hook(void *data, enum snapcow_rewrite_step step)
-{
-	static const char *const names[] = { NULL, "before-undo", "after-undo", "after-write" };
-	const char *want = getenv("SNAPRESCUE_FAULT");
-
-	(void)data;
-	if (want && (unsigned int)step < 4 && !strcmp(want, names[step])) {
-		fprintf(stderr, "%s: SNAPRESCUE_FAULT=%s: exiting with 99\n", program_name, want);
-		_exit(99);
-	}
-}
-
 static int set_valid_fn(struct snap *sn, int fd, const char *path)
 {
 	struct snapcow_rewrite_options ro = { .undo_path = sn->undo, .program = program_name,
-					      .step_fn = step_hook };
+					      .step_fn = fault_step };
+	struct snapcow_identity id;
 	struct snapcow_store *s;
 	int r;
 
-	r = snapcow_store_open_fd(fd, path, SNAPCOW_OPEN_RDWR, &s);
+	r = store_identity(fd, &id);
+	if (r < 0)
+		return r;
+	ro.identity = &id;
+	r = snapcow_store_open_fd(tool_ctx(), fd, path, SNAPCOW_OPEN_RDWR, &s);
 	if (r < 0)
 		return r;
 	/* the same store we checked while it was active */
@@ -556,14 +549,18 @@ static int set_valid_fn(struct snap *sn, int fd, const char *path)
 
 static int undo_fn(struct snap *sn, int fd, const char *path)
 {
+	struct snapcow_identity id;
 	struct snapcow_undo *u;
 	int r;
 
 	(void)path;
-	r = snapcow_undo_open(sn->undo, &u);
+	r = store_identity(fd, &id);
 	if (r < 0)
 		return r;
-	r = snapcow_undo_apply(u, fd, 0);
+	r = snapcow_undo_open(tool_ctx(), sn->undo, &u);
+	if (r < 0)
+		return r;
+	r = snapcow_undo_apply(u, fd, &id, 0);
 	snapcow_undo_free(u);
 	return r;
 }

@@ -205,7 +205,7 @@ static void build_changed(struct rmap *m, uint64_t from, uint64_t to)
 		err = ext2fs_allocate_subcluster_bitmap(m->fs, "claimed blocks", &m->claimed);
 	if (err)
 		errx(EXIT_FAIL, "cannot allocate a block bitmap: %s", error_message(err));
-	while (c <= to && snapcow_map_next(map, c, &e) && e.old_chunk <= to) {
+	while (c <= to && snapcow_map_next(map, c, &e) == 0 && e.old_chunk <= to) {
 		uint64_t first = e.old_chunk * cb / bs, last = ((e.old_chunk + 1) * cb - 1) / bs;
 
 		m->chunks++;
@@ -596,7 +596,7 @@ static void scan_uncommitted(struct viewset *vs, struct uncommitted *u)
 	memset(u, 0, sizeof(*u));
 	u->next_free = vs->stats.next_free;
 	u->per_area = snapcow_store_per_area(s);
-	r = snapcow_store_scan_uncommitted_fn(s, u->next_free, add_uncommitted, u, &sum);
+	r = snapcow_store_scan_uncommitted(s, u->next_free, add_uncommitted, u, &sum);
 	if (r < 0)
 		errx(EXIT_FAIL, "%s: cannot scan past next_free: %s", snapcow_store_name(s),
 		     snapcow_strerror(r));
@@ -800,7 +800,7 @@ int main(int argc, char **argv)
 	static const char *const formats[] = { "human", "json", NULL };
 	uint64_t from = 0, to = UINT64_MAX;
 	struct uncommitted u = { 0 };
-	struct viewopt vo = { 0 };
+	struct viewopt vo = { .invalid_is_warning = 1 };
 	struct rmap m = { 0 };
 	char probed[128] = "", fstype[128];
 	int c, format = 0, want_uncommitted = 0, pr;

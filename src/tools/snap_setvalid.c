@@ -20,8 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dmdev.h"
-#include "snapcow.h"
+#include "target.h"
 #include "tool.h"
 
 /* Exit codes (fsck-like, see the man page). */
@@ -43,7 +42,7 @@ struct opts {
 	const char *store;
 };
 
-static void __attribute__((noreturn)) usage(void)
+static void NORETURN usage(void)
 {
 	printf("Usage:\n"
 	       " %s [--valid|--invalid] [-n] [--undo FILE] [--force] STORE\n"
@@ -70,33 +69,6 @@ static void __attribute__((noreturn)) usage(void)
 	       "errors, 16 usage error.\n",
 	       program_name, program_name);
 	exit(SV_OK);
-}
-
-/* SNAPRESCUE_FAULT=before-undo|after-undo|after-write: a test hook that
- * ends the process at that point of the rewrite, as a crash would. */
-static void fault_hook(void *data, enum snapcow_rewrite_step step)
-{
-	static const char *const names[] = { NULL, "before-undo", "after-undo", "after-write" };
-	const char *want = getenv("SNAPRESCUE_FAULT");
-
-	(void)data;
-	if (want && (unsigned int)step < 4 && names[step] && !strcmp(want, names[step])) {
-		fprintf(stderr, "%s: SNAPRESCUE_FAULT=%s: exiting with 99\n", program_name, want);
-		_exit(99);
-	}
-}
-
-/* Print @s single-quoted for a shell. */
-static void print_quoted(const char *s)
-{
-	putchar('\'');
-	for (; *s; s++) {
-		if (*s == '\'')
-			fputs("'\\''", stdout);
-		else
-			putchar(*s);
-	}
-	putchar('\'');
 }
 
 static void print_bytes(const void *p, size_t n)
@@ -159,6 +131,7 @@ static int do_set(const struct opts *o)
 	struct snapcow_check_options copt = { .skip_data_scan = 1 };
 	struct snapcow_rewrite_options ropt = { 0 };
 	struct snapcow_check_result res;
+	struct snapcow_identity id;
 	struct problems pr = { 0 };
 	struct snapcow_store *s;
 	char undo[PATH_MAX], *abs_undo, *abs_store;
@@ -167,11 +140,9 @@ static int do_set(const struct opts *o)
 	int fd, r;
 
 	fd = store_open_rw(o->store, o->dry_run, o->force, SV_FAIL, &st);
-	r = snapcow_store_open_fd(fd, o->store, o->dry_run ? 0 : SNAPCOW_OPEN_RDWR, &s);
-	if (r < 0) {
-		close(fd);
-		errx(SV_FAIL, "%s: not a usable exception store: %s", o->store, snapcow_strerror(r));
-	}
+	r = snapcow_store_open_fd(tool_ctx(), fd, o->store, o->dry_run ? 0 : SNAPCOW_OPEN_RDWR, &s);
+	if (r < 0)
+		exit(SV_FAIL); /* libsnapcow said what is wrong */
 	store_check_users(o->store, &st, o->force, SV_FAIL);
 
 	if (o->valid) {
@@ -226,9 +197,13 @@ static int do_set(const struct opts *o)
 		return SV_OK;
 	}
 
+	r = store_identity(fd, &id);
+	if (r < 0)
+		errx(SV_FAIL, "%s: cannot identify the store: %s", o->store, strerror(-r));
 	ropt.undo_path = undo;
 	ropt.program = program_name;
-	ropt.step_fn = fault_hook;
+	ropt.identity = &id;
+	ropt.step_fn = fault_step;
 	r = snapcow_store_set_valid(s, want, &ropt);
 	if (r == 1) {
 		printf("%s: already marked %s: nothing to do\n", o->store,
@@ -245,9 +220,9 @@ static int do_set(const struct opts *o)
 		if (abs_undo) {
 			printf("the old header chunk is saved in %s; to restore it:\n"
 			       "  %s --undo-apply ", abs_undo, program_name);
-			print_quoted(abs_undo);
+			print_shell_quoted(stdout, abs_undo);
 			putchar(' ');
-			print_quoted(abs_store ? abs_store : o->store);
+			print_shell_quoted(stdout, abs_store ? abs_store : o->store);
 			putchar('\n');
 		}
 		free(abs_undo);
@@ -262,9 +237,9 @@ static int do_set(const struct opts *o)
 	       "old header chunk (%u bytes) saved in %s\n"
 	       "to undo: %s --undo-apply ", snapcow_store_chunk_bytes(s),
 	       abs_undo ? abs_undo : undo, program_name);
-	print_quoted(abs_undo ? abs_undo : undo);
+	print_shell_quoted(stdout, abs_undo ? abs_undo : undo);
 	putchar(' ');
-	print_quoted(abs_store ? abs_store : o->store);
+	print_shell_quoted(stdout, abs_store ? abs_store : o->store);
 	putchar('\n');
 	free(abs_undo);
 	free(abs_store);
@@ -273,49 +248,59 @@ static int do_set(const struct opts *o)
 	return SV_OK;
 }
 
+/* What an undo file puts back: a few changed bytes (the valid flag) are
+ * shown, more as a count of ranges and bytes. */
+static void print_restored(const struct opts *o, const struct snapcow_undo *u)
+{
+	struct snapcow_undo_range g;
+	unsigned char bytes[8];
+
+	printf("%s%s: %s ", o->dry_run ? "dry run: " : "", o->store,
+	       o->dry_run ? "would restore" : "restored");
+	if (snapcow_undo_ranges(u) == 1 && snapcow_undo_range(u, 0, &g) == 0 &&
+	    g.changed_length <= sizeof(bytes) && g.changed_length > 0 &&
+	    snapcow_undo_read_saved(u, g.changed_offset, bytes, g.changed_length) == 0) {
+		print_bytes(bytes, g.changed_length);
+		printf(" at offset %" PRIu64, g.changed_offset);
+	} else {
+		printf("%" PRIu32 " range%s (%" PRIu64 " bytes)", snapcow_undo_ranges(u),
+		       snapcow_undo_ranges(u) == 1 ? "" : "s", snapcow_undo_bytes(u));
+	}
+	printf(" from %s%s\n", o->undo_apply,
+	       o->dry_run ? "; nothing changed" : ", synced and read back");
+}
+
 static int do_undo_apply(const struct opts *o)
 {
+	struct snapcow_identity id;
 	struct snapcow_undo *u;
 	unsigned int flags = 0;
 	struct stat st;
 	int fd, r;
 
-	r = snapcow_undo_open(o->undo_apply, &u);
+	r = snapcow_undo_open(tool_ctx(), o->undo_apply, &u);
 	if (r < 0)
 		errx(SV_FAIL, "cannot use undo file %s: %s", o->undo_apply, snapcow_strerror(r));
 	fd = store_open_rw(o->store, o->dry_run, o->force, SV_FAIL, &st);
 	store_check_users(o->store, &st, o->force, SV_FAIL);
+	r = store_identity(fd, &id);
+	if (r < 0)
+		errx(SV_FAIL, "%s: cannot identify the store: %s", o->store, strerror(-r));
 	if (o->force)
 		flags |= SNAPCOW_UNDO_ANY_IDENTITY;
 	if (o->dry_run)
 		flags |= SNAPCOW_UNDO_DRY_RUN;
-	r = snapcow_undo_apply(u, fd, flags);
+	r = snapcow_undo_apply(u, fd, &id, flags);
 	close(fd);
-	if (r == 1) {
+	if (r == 1)
 		printf("%s: already holds the %" PRIu64 " bytes saved in %s: nothing to do\n",
 		       o->store, snapcow_undo_bytes(u), o->undo_apply);
-	} else if (r == 0 && !snapcow_undo_changed_length(u)) {
-		/* a ranges file (snap_restore's) */
-		printf("%s%s: %s %" PRIu32 " range%s (%" PRIu64 " bytes) from %s%s\n",
-		       o->dry_run ? "dry run: " : "", o->store,
-		       o->dry_run ? "would restore" : "restored", snapcow_undo_ranges(u),
-		       snapcow_undo_ranges(u) == 1 ? "" : "s",
-		       snapcow_undo_bytes(u), o->undo_apply,
-		       o->dry_run ? "; nothing changed" : ", synced and read back");
-	} else if (r == 0) {
-		printf("%s%s: %s ", o->dry_run ? "dry run: " : "", o->store,
-		       o->dry_run ? "would restore" : "restored");
-		print_bytes(snapcow_undo_data(u) + (snapcow_undo_changed_offset(u) -
-						    snapcow_undo_offset(u)),
-			    snapcow_undo_changed_length(u));
-		printf(" at offset %llu from %s%s\n",
-		       (unsigned long long)snapcow_undo_changed_offset(u), o->undo_apply,
-		       o->dry_run ? "; nothing changed" : ", synced and read back");
-	} else {
+	else if (r == 0)
+		print_restored(o, u);
+	else
 		warnx("%s: not restored: %s%s", o->store, snapcow_strerror(r),
 		      r == SNAPCOW_ERR_UNDO_IDENTITY ?
 			      " (use --force only if you are sure it is the same store)" : "");
-	}
 	snapcow_undo_free(u);
 	return r < 0 ? SV_FAIL : SV_OK;
 }
@@ -331,8 +316,7 @@ int main(int argc, char **argv)
 		{ "undo-apply", required_argument, NULL, OPT_UNDO_APPLY },
 		{ "force", no_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		TOOL_STD_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .valid = 1 };
@@ -365,12 +349,8 @@ int main(int argc, char **argv)
 		case 'q':
 			tool_set_verbosity(0);
 			break;
-		case 'h':
-			usage();
-		case 'V':
-			print_version_and_exit();
 		default:
-			try_help(SV_USAGE);
+			tool_std_option(c, usage, SV_USAGE);
 		}
 	}
 	if (modes == 3) {

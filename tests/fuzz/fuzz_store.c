@@ -45,10 +45,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (size && write(fd, data, size) != (ssize_t)size)
 		goto out;
-	if (snapcow_store_open_fd(fd, "fuzz", 0, &s) < 0)
+	if (snapcow_store_open_fd(NULL, fd, "fuzz", 0, &s) < 0)
 		goto out;
 	if (snapcow_store_scan(s, &st) == 0)
-		snapcow_store_scan_uncommitted(s, st.next_free, &u);
+		snapcow_store_scan_uncommitted(s, st.next_free, NULL, NULL, &u);
 	snapcow_store_check(s, &opt, ignore_problem, NULL, &res);
 	if (snapcow_map_new(s, &m) == 0 && snapcow_view_new(s, m, -1, 1 << 20, &v) == 0) {
 		uint64_t cb = snapcow_store_chunk_bytes(s), off;

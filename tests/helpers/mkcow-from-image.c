@@ -160,7 +160,7 @@ int main(int argc, char **argv)
 	sfd = open(store, O_RDWR | O_CREAT | O_EXCL, 0644);
 	if (sfd < 0)
 		errx(1, "cannot create %s: %s", store, strerror(errno));
-	r = snapcow_writer_new(sfd, store, (uint32_t)chunk_sectors, (nf + 2) * cb, &w);
+	r = snapcow_writer_new(NULL, sfd, store, (uint32_t)chunk_sectors, (nf + 2) * cb, &w);
 	if (r < 0)
 		errx(1, "%s: %s", store, snapcow_strerror(r));
 	c = 2;

@@ -166,7 +166,7 @@ static inline int gen_store(int fd, const char *name, const struct gen_opts *o)
 		free(buf);
 		return -ENOMEM;
 	}
-	r = snapcow_writer_new(fd, name, cs, size, &w);
+	r = snapcow_writer_new(NULL, fd, name, cs, size, &w);
 	if (r < 0)
 		goto out;
 	for (i = 0; i < d.exceptions; i++) {

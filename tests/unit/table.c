@@ -108,17 +108,26 @@ int main(void)
 	s = unit_open(fd);
 	{
 		struct snapcow_uncommitted u;
-		CHECK_EQ(snapcow_store_scan_uncommitted(s, 12, &u), 0);
+		CHECK_EQ(snapcow_store_scan_uncommitted(s, 12, NULL, NULL, &u), 0);
 		CHECK_EQ(u.chunks, 5);
 		CHECK_EQ(u.first, 12);
 		CHECK_EQ(u.last, 16);
 		CHECK_EQ(u.reaches_end, 0); /* one free chunk left at 17 */
-		CHECK_EQ(snapcow_store_scan_uncommitted(s, 14, &u), 0);
+		CHECK_EQ(snapcow_store_scan_uncommitted(s, 14, NULL, NULL, &u), 0);
 		CHECK_EQ(u.chunks, 3);
-		CHECK_EQ(snapcow_store_scan_uncommitted(s, 1000, &u), 0);
+		CHECK_EQ(snapcow_store_scan_uncommitted(s, 1000, NULL, NULL, &u), 0);
 		CHECK_EQ(u.chunks, 0);
 	}
 	snapcow_store_free(s);
 	close(fd);
+
+	/* Bad arguments are refused before anything is dereferenced (the
+	 * store pointer was used before its NULL check). */
+	{
+		struct snapcow_uncommitted u;
+
+		CHECK_EQ(snapcow_store_scan_uncommitted(NULL, 2, NULL, NULL, &u), -EINVAL);
+		CHECK_EQ(snapcow_store_scan(NULL, &st), -EINVAL);
+	}
 	return unit_done("table");
 }

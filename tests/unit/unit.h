@@ -58,7 +58,7 @@ static inline int unit_store(const struct gen_opts *o)
 static inline struct snapcow_store *unit_open(int fd)
 {
 	struct snapcow_store *s;
-	int r = snapcow_store_open_fd(fd, "unit-store", 0, &s);
+	int r = snapcow_store_open_fd(NULL, fd, "unit-store", 0, &s);
 
 	if (r < 0) {
 		fprintf(stderr, "open: %s\n", snapcow_strerror(r));

@@ -57,11 +57,10 @@ int main(void)
 	uint64_t i;
 	int fd;
 
-	snapcow_set_log_fn(NULL, NULL);
 	fd = memfd_create("w", MFD_CLOEXEC);
-	CHECK_EQ(snapcow_writer_new(fd, "w", 3, 1 << 20, &w), -EINVAL);
-	CHECK_EQ(snapcow_writer_new(fd, "w", 8, 4096, &w), -EINVAL);
-	CHECK_EQ(snapcow_writer_new(fd, "w", 8, 300 * 4096, &w), 0);
+	CHECK_EQ(snapcow_writer_new(NULL, fd, "w", 3, 1 << 20, &w), -EINVAL);
+	CHECK_EQ(snapcow_writer_new(NULL, fd, "w", 8, 4096, &w), -EINVAL);
+	CHECK_EQ(snapcow_writer_new(NULL, fd, "w", 8, 300 * 4096, &w), 0);
 	e.old_chunk = 1;
 	e.new_chunk = 0;
 	CHECK_EQ(snapcow_writer_add(w, &e), SNAPCOW_ERR_RECORD);
@@ -93,7 +92,7 @@ int main(void)
 
 	/* a store too small for the zeroed area after a full one: refused */
 	fd = memfd_create("w2", MFD_CLOEXEC);
-	CHECK_EQ(snapcow_writer_new(fd, "w2", 8, 258 * 4096, &w), 0);
+	CHECK_EQ(snapcow_writer_new(NULL, fd, "w2", 8, 258 * 4096, &w), 0);
 	for (i = 0; i < 256; i++) {
 		e.old_chunk = i;
 		e.new_chunk = i + 2;

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "dmdev.h"
+#include "target.h"
+#include "tool.h"
+
+int store_open_rw(const char *path, int dry_run, int force, int code, struct stat *st)
+{
+	int flags = O_CLOEXEC | (dry_run ? O_RDONLY : O_RDWR);
+	int fd;
+
+	if (stat(path, st) < 0)
+		errx(code, "cannot open %s: %s", path, strerror(errno));
+	if (S_ISDIR(st->st_mode))
+		errx(code, "cannot open %s: Is a directory", path);
+	if (!S_ISREG(st->st_mode) && !S_ISBLK(st->st_mode))
+		errx(code, "cannot open %s: not a regular file or block device", path);
+	if (S_ISBLK(st->st_mode) && force <= 0)
+		flags |= O_EXCL;
+	fd = open(path, flags);
+	if (fd < 0 && errno == EBUSY)
+		errx(code, "%s: device is in use (the kernel or another program has it open): "
+		     "deactivate the snapshot that uses it first%s", path,
+		     force == 0 ? ", or use --force" : "");
+	if (fd < 0)
+		errx(code, "cannot open %s: %s", path, strerror(errno));
+	return fd;
+}
+
+void store_check_users(const char *path, const struct stat *st, int force, int code)
+{
+	char why[256], users[1024];
+	int n;
+
+	if (!S_ISBLK(st->st_mode)) {
+		if (force <= 0 && tool_verbosity() > 0)
+			printf("%s: regular file: not checked for use by the kernel (only the "
+			       "header and table are)\n", path);
+		return;
+	}
+	dmdev_init(1);
+	if (dmdev_available(why, sizeof(why)) < 0) {
+		if (tool_verbosity() > 0)
+			printf("%s: device-mapper is not available (%s): table check skipped; "
+			       "the exclusive open succeeded\n", path, why);
+		return;
+	}
+	n = dmdev_users(st->st_rdev, users, sizeof(users));
+	if (n <= 0)
+		return;
+	if (force > 0) {
+		warnx("warning: %s (%u:%u) is used by active device-mapper device%s: %s; "
+		      "writing anyway (--force)", path, major(st->st_rdev), minor(st->st_rdev),
+		      n > 1 ? "s" : "", users);
+		return;
+	}
+	errx(code, "%s (%u:%u) is used by active device-mapper device%s: %s; deactivate %s "
+	     "first (lvchange -an)%s", path, major(st->st_rdev), minor(st->st_rdev),
+	     n > 1 ? "s" : "", users, n > 1 ? "them" : "it", force == 0 ? ", or use --force" : "");
+}
+
+int store_identity(int fd, struct snapcow_identity *id)
+{
+	char path[96], uuid[sizeof(id->dm_uuid)];
+	const char *u = uuid;
+	size_t plen = strlen(TEMP_UUID_PREFIX);
+	ssize_t n;
+	int r, sfd;
+
+	r = snapcow_identity_get(fd, id);
+	if (r < 0 || id->kind != SNAPCOW_IDENT_BLOCK)
+		return r;
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/dm/uuid", major((dev_t)id->rdev),
+		 minor((dev_t)id->rdev));
+	sfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (sfd < 0)
+		return 0; /* not a device-mapper device */
+	n = read(sfd, uuid, sizeof(uuid) - 1);
+	close(sfd);
+	uuid[n > 0 ? n : 0] = '\0';
+	uuid[strcspn(uuid, "\n")] = '\0';
+	if (!strncmp(uuid, TEMP_UUID_PREFIX, plen))
+		u += plen;
+	snprintf(id->dm_uuid, sizeof(id->dm_uuid), "%s", u);
+	return 0;
+}

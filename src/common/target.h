@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The store or device a writer is about to change: opened exclusively,
+ * refused while the kernel uses it, and identified for its undo file
+ * (device-mapper UUID from sysfs).  Tool-side: libsnapcow knows nothing of
+ * sysfs or device-mapper names.
+ */
+#ifndef SNAPRESCUE_TARGET_H
+#define SNAPRESCUE_TARGET_H
+
+#include <sys/stat.h>
+
+#include "snapcow.h"
+
+/* snap_resurrect's temporary device over a COW's extents carries the COW's
+ * dm UUID behind this prefix: it stands for that device in undo files. */
+#define TEMP_UUID_PREFIX "SNAPRESCUE-"
+
+/* Open the store @path (regular file or block device) to rewrite it in
+ * place: read-write, or read-only with @dry_run; a block device with
+ * O_EXCL unless @force > 0, so that one the kernel holds (an active
+ * snapshot's COW) is refused.  @force: 1 forced, 0 not (the refusal names
+ * --force), -1 not and --force cannot override it.  Exits with @code on
+ * failure.  Returns the fd and *@st. */
+int store_open_rw(const char *path, int dry_run, int force, int code, struct stat *st);
+
+/* Refuse (exit @code) a block device that an active dm device's table
+ * references, unless @force > 0 (then a warning; @force as above); for a
+ * regular file say it was not checked (verbose).  Needs libdevmapper. */
+void store_check_users(const char *path, const struct stat *st, int force, int code);
+
+/* snapcow_identity_get() of @fd plus, for a device-mapper device, its UUID
+ * (without TEMP_UUID_PREFIX: the temporary device stands for the other).
+ * Returns: 0 or a negative errno. */
+int store_identity(int fd, struct snapcow_identity *id);
+
+#endif

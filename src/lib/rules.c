@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The kernel's (and LVM's) rules for an exception store, once: chunk sizes,
+ * where the areas are, what a header and a record may hold, how the kernel
+ * computes next_free and its status line.  Everything else in the library,
+ * and the tools' dump reader, asks here.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "snapcow-internal.h"
+
+/* Kernel limit on the chunk size: INT_MAX >> SECTOR_SHIFT sectors. */
+#define KERNEL_MAX_CHUNK_SECTORS (0x7fffffffU >> 9)
+#define LVM_MIN_CHUNK_SECTORS 8U
+#define LVM_MAX_CHUNK_SECTORS 1024U
+
+SNAPCOW_EXPORT const char *snapcow_chunk_kernel_problem(uint64_t sectors)
+{
+	if (sectors == 0)
+		return "chunk size is zero";
+	if (sectors & (sectors - 1))
+		return "chunk size is not a power of two";
+	if (sectors > KERNEL_MAX_CHUNK_SECTORS)
+		return "chunk size is larger than the kernel's limit (INT_MAX >> 9 sectors)";
+	return NULL;
+}
+
+SNAPCOW_EXPORT const char *snapcow_chunk_lvm_problem(uint64_t sectors)
+{
+	if (sectors == 0 || (sectors & (sectors - 1)))
+		return "chunk size is not a power of two";
+	if (sectors < LVM_MIN_CHUNK_SECTORS)
+		return "chunk size is below LVM's minimum of 8 sectors (4 KiB)";
+	if (sectors > LVM_MAX_CHUNK_SECTORS)
+		return "chunk size is above LVM's maximum of 1024 sectors (512 KiB)";
+	return NULL;
+}
+
+SNAPCOW_EXPORT uint64_t snapcow_area_chunk(uint32_t per_area, uint64_t area)
+{
+	return 1 + ((uint64_t)per_area + 1) * area;
+}
+
+SNAPCOW_EXPORT int snapcow_chunk_is_metadata(uint32_t per_area, uint64_t chunk)
+{
+	return chunk == 0 || chunk % ((uint64_t)per_area + 1) == 1;
+}
+
+SNAPCOW_EXPORT uint64_t snapcow_next_free_finish(uint32_t per_area, uint64_t max_plus_one)
+{
+	if (max_plus_one < 2)
+		max_plus_one = 2;
+	if (max_plus_one % ((uint64_t)per_area + 1) == 1)
+		max_plus_one++;
+	return max_plus_one;
+}
+
+SNAPCOW_EXPORT int snapcow_geometry_init(struct snapcow_geometry *g, uint64_t chunk_sectors,
+					 uint64_t store_bytes)
+{
+	struct snapcow_geometry out;
+
+	if (!g)
+		return -EINVAL;
+	if (snapcow_chunk_kernel_problem(chunk_sectors))
+		return SNAPCOW_ERR_CHUNK_SIZE;
+	out.chunk_sectors = (uint32_t)chunk_sectors;
+	out.chunk_bytes = out.chunk_sectors * SNAPCOW_SECTOR_SIZE;
+	out.per_area = out.chunk_bytes / SNAPCOW_RECORD_SIZE;
+	out.store_bytes = store_bytes;
+	out.chunks = store_bytes / out.chunk_bytes;
+	if (out.chunks < 2)
+		return SNAPCOW_ERR_TOO_SMALL;
+	*g = out;
+	return 0;
+}
+
+SNAPCOW_EXPORT int snapcow_geometry_area_fits(const struct snapcow_geometry *g, uint64_t area)
+{
+	/* Past 2^64 / (per_area + 1) the chunk number would wrap. */
+	if (area > (UINT64_MAX - 1) / ((uint64_t)g->per_area + 1))
+		return 0;
+	return snapcow_area_chunk(g->per_area, area) < g->chunks;
+}
+
+SNAPCOW_EXPORT enum snapcow_record_rule snapcow_record_check(const struct snapcow_geometry *g,
+							     uint64_t new_chunk)
+{
+	if (new_chunk == 0)
+		return SNAPCOW_RECORD_END;
+	if (new_chunk >= SNAPCOW_NEW_CHUNK_LIMIT)
+		return SNAPCOW_RECORD_TOO_LARGE;
+	if (new_chunk >= g->chunks)
+		return SNAPCOW_RECORD_PAST_END;
+	if (snapcow_chunk_is_metadata(g->per_area, new_chunk))
+		return SNAPCOW_RECORD_METADATA;
+	return SNAPCOW_RECORD_OK;
+}
+
+SNAPCOW_EXPORT const char *snapcow_record_rule_code(enum snapcow_record_rule rule)
+{
+	switch (rule) {
+	case SNAPCOW_RECORD_OK:
+		return "ok";
+	case SNAPCOW_RECORD_END:
+		return "new-chunk-zero";
+	case SNAPCOW_RECORD_TOO_LARGE:
+		return "new-chunk-too-large";
+	case SNAPCOW_RECORD_PAST_END:
+		return "new-chunk-past-end";
+	case SNAPCOW_RECORD_METADATA:
+		return "new-chunk-metadata";
+	case SNAPCOW_RECORD_TWICE:
+		return "new-chunk-twice";
+	}
+	return "unknown";
+}
+
+SNAPCOW_EXPORT const char *snapcow_record_describe(const struct snapcow_geometry *g,
+						   enum snapcow_record_rule rule,
+						   uint64_t new_chunk, char *buf, size_t len)
+{
+	switch (rule) {
+	case SNAPCOW_RECORD_OK:
+		snprintf(buf, len, "new chunk %" PRIu64 " is fine", new_chunk);
+		break;
+	case SNAPCOW_RECORD_END:
+		snprintf(buf, len, "new chunk is 0 (that would end the table here)");
+		break;
+	case SNAPCOW_RECORD_TOO_LARGE:
+		snprintf(buf, len, "new chunk %" PRIu64 " is 2^56 or more (corrupt: the kernel "
+			 "keeps a run count there)", new_chunk);
+		break;
+	case SNAPCOW_RECORD_PAST_END:
+		snprintf(buf, len, "new chunk %" PRIu64 " is past the end of the store (%" PRIu64
+			 " chunks)", new_chunk, g->chunks);
+		break;
+	case SNAPCOW_RECORD_METADATA:
+		snprintf(buf, len, "new chunk %" PRIu64 " is the location of a metadata area",
+			 new_chunk);
+		break;
+	case SNAPCOW_RECORD_TWICE:
+		snprintf(buf, len, "new chunk %" PRIu64 " is already used by an earlier record",
+			 new_chunk);
+		break;
+	}
+	return buf;
+}
+
+static void header_problem(snapcow_problem_fn fn, void *data, int severity, const char *code,
+			   uint64_t offset, const char *fmt, ...) SNAPCOW_PRINTF(6, 7);
+
+static void header_problem(snapcow_problem_fn fn, void *data, int severity, const char *code,
+			   uint64_t offset, const char *fmt, ...)
+{
+	struct snapcow_problem p = { .severity = severity, .code = code, .area = -1,
+				     .index = -1, .offset = offset };
+	char msg[256];
+	va_list ap;
+
+	if (!fn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	p.message = msg;
+	fn(data, &p);
+}
+
+SNAPCOW_EXPORT int snapcow_header_check(const struct snapcow_header *h, uint64_t store_bytes,
+					snapcow_problem_fn fn, void *data)
+{
+	uint64_t chunk_bytes;
+	const char *why;
+
+	if (!h)
+		return -EINVAL;
+	if (store_bytes < sizeof(struct snapcow_disk_header)) {
+		header_problem(fn, data, LOG_ERR, "too-small", 0, "store is %" PRIu64 " bytes, "
+			       "too small for a header", store_bytes);
+		return SNAPCOW_ERR_TOO_SMALL;
+	}
+	if (h->magic == 0) {
+		header_problem(fn, data, LOG_ERR, "magic-zero", 0, "offset 0: magic is 0: the "
+			       "kernel would treat this as a new store and overwrite its table");
+		return SNAPCOW_ERR_NEW;
+	}
+	if (h->magic != SNAPCOW_MAGIC) {
+		header_problem(fn, data, LOG_ERR, "bad-magic", 0, "offset 0: bad magic 0x%08" PRIx32
+			       " (expected 0x%08x \"SnAp\")", h->magic, SNAPCOW_MAGIC);
+		return SNAPCOW_ERR_MAGIC;
+	}
+	if (h->version != SNAPCOW_DISK_VERSION) {
+		header_problem(fn, data, LOG_ERR, "bad-version", 8, "offset 8: unsupported version "
+			       "%" PRIu32 " (the kernel only loads version 1)", h->version);
+		return SNAPCOW_ERR_VERSION;
+	}
+	why = snapcow_chunk_kernel_problem(h->chunk_sectors);
+	if (why) {
+		header_problem(fn, data, LOG_ERR, "bad-chunk-size", 12, "offset 12: chunk size "
+			       "%" PRIu32 " sectors: %s", h->chunk_sectors, why);
+		return SNAPCOW_ERR_CHUNK_SIZE;
+	}
+	chunk_bytes = (uint64_t)h->chunk_sectors * SNAPCOW_SECTOR_SIZE;
+	if (store_bytes < 2 * chunk_bytes) {
+		header_problem(fn, data, LOG_ERR, "too-small", 0, "store is %" PRIu64 " bytes, "
+			       "smaller than the header chunk and first metadata area (%" PRIu64
+			       " bytes)", store_bytes, 2 * chunk_bytes);
+		return SNAPCOW_ERR_TOO_SMALL;
+	}
+	if (h->valid == 0)
+		header_problem(fn, data, LOG_WARNING, "invalid", 4, "store is marked invalid "
+			       "(valid flag 0 at byte 4): the kernel will not load its table");
+	else if (h->valid != 1)
+		header_problem(fn, data, LOG_WARNING, "valid-flag", 4, "offset 4: valid flag is "
+			       "%" PRIu32 " (expected 0 or 1; the kernel treats any non-zero value "
+			       "as valid)", h->valid);
+	why = snapcow_chunk_lvm_problem(h->chunk_sectors);
+	if (why)
+		header_problem(fn, data, LOG_WARNING, "chunk-size-lvm", 12, "chunk size %" PRIu32
+			       " sectors: %s (the kernel accepts it)", h->chunk_sectors, why);
+	if (store_bytes % chunk_bytes)
+		header_problem(fn, data, LOG_WARNING, "partial-chunk", store_bytes / chunk_bytes *
+			       chunk_bytes, "store size %" PRIu64 " is not a multiple of the chunk "
+			       "size; the last %" PRIu64 " bytes are unused", store_bytes,
+			       store_bytes % chunk_bytes);
+	return 0;
+}
+
+SNAPCOW_EXPORT void snapcow_stats_finish(const struct snapcow_geometry *g, struct snapcow_stats *st)
+{
+	st->next_free = snapcow_next_free_finish(g->per_area, st->next_free);
+	st->total_sectors = g->store_bytes / SNAPCOW_SECTOR_SIZE;
+	st->allocated_sectors = st->next_free * g->chunk_sectors;
+	st->metadata_sectors = (st->areas + 1) * g->chunk_sectors;
+	/* The kernel's test before allocating: (next_free + 1) * chunk > size. */
+	st->full = st->total_sectors < (st->next_free + 1) * g->chunk_sectors;
+}

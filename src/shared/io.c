@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <linux/fs.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "shared.h"
+
+/* An off_t range check: offsets past INT64_MAX (a corrupt new_chunk times
+ * the chunk size, say) must fail, not wrap around. */
+static int range_ok(size_t len, uint64_t off)
+{
+	return off <= (uint64_t)INT64_MAX && len <= (uint64_t)INT64_MAX - off;
+}
+
+int pread_full(int fd, void *buf, size_t len, uint64_t off)
+{
+	char *p = buf;
+
+	if (!range_ok(len, off))
+		return -EINVAL;
+	while (len) {
+		ssize_t n = pread(fd, p, len, (off_t)off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+int pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
+{
+	const char *p = buf;
+
+	if (!range_ok(len, off))
+		return -EINVAL;
+	while (len) {
+		ssize_t n = pwrite(fd, p, len, (off_t)off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+int read_full(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = read(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int write_full(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int fd_size(int fd, const struct stat *st, uint64_t *size)
+{
+	struct stat own;
+
+	if (!st) {
+		if (fstat(fd, &own) < 0)
+			return -errno;
+		st = &own;
+	}
+	if (S_ISBLK(st->st_mode)) {
+		uint64_t sz;
+
+		if (ioctl(fd, BLKGETSIZE64, &sz) < 0)
+			return -errno;
+		*size = sz;
+		return 0;
+	}
+	if (S_ISDIR(st->st_mode))
+		return -EISDIR;
+	if (!S_ISREG(st->st_mode))
+		return -EINVAL;
+	*size = (uint64_t)st->st_size;
+	return 0;
+}
+
+int is_zero(const void *buf, size_t len)
+{
+	/* The first 16 bytes against zeros, then the buffer against itself
+	 * 16 bytes on: memcmp is vectorised, a byte loop is not. */
+	static const unsigned char zero16[16];
+	const unsigned char *p = buf;
+
+	if (len <= 16)
+		return !memcmp(p, zero16, len);
+	return !memcmp(p, zero16, 16) && !memcmp(p, p + 16, len - 16);
+}
+
+uint32_t crc32_update(uint32_t crc, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+
+	/* zlib takes a uInt length. */
+	while (len) {
+		uInt n = len > (1U << 30) ? (1U << 30) : (uInt)len;
+
+		crc = (uint32_t)crc32(crc, p, n);
+		p += n;
+		len -= n;
+	}
+	return crc;
+}
+
+int sync_and_drop(int fd)
+{
+	if (fsync(fd) < 0)
+		return -errno;
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	return 0;
+}
+
+int fsync_parent(const char *path)
+{
+	char *copy = strdup(path);
+	int fd, r = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+	} else {
+		if (fsync(fd) < 0 && errno != EINVAL)
+			r = -errno;
+		close(fd);
+	}
+	free(copy);
+	return r;
+}
