@@ -403,6 +403,34 @@ static int check_tail(struct snapcow_table_check *c, struct snapcow_store *s, ui
 	return 0;
 }
 
+/* The rest of the header chunk is zero on a store the kernel wrote.  Bytes
+ * there usually mean the header's chunk size is larger than the one the
+ * table was written with (the kernel then reads area 0 from the wrong place
+ * and loads a wrong, often empty, table). */
+static int check_header_chunk(struct snapcow_table_check *c, struct snapcow_store *s)
+{
+	unsigned char *buf = malloc(s->chunk_bytes);
+	uint32_t i;
+	int r;
+
+	if (!buf)
+		return -ENOMEM;
+	r = snapcow_store_read_chunk(s, 0, buf);
+	for (i = sizeof(struct snapcow_disk_header); !r && i < s->chunk_bytes && !buf[i]; i++)
+		;
+	free(buf);
+	if (r < 0) {
+		log_err(s->ctx, "%s: cannot read the header chunk: %s", s->name, snapcow_strerror(r));
+		return r;
+	}
+	if (i < s->chunk_bytes)
+		report(c, LOG_WARNING, "header-not-zero", -1, -1, i, "header chunk has non-zero "
+		       "bytes after the header (first at byte offset %" PRIu32 "): was the table "
+		       "written with a smaller chunk size than the header's %" PRIu32 " sectors?",
+		       i, s->hdr.chunk_sectors);
+	return 0;
+}
+
 static int scan_data(struct snapcow_table_check *c, struct snapcow_store *s,
 		     struct snapcow_check_result *res)
 {
@@ -450,13 +478,15 @@ SNAPCOW_EXPORT int snapcow_store_check(struct snapcow_store *s,
 			goto out;
 	}
 	snapcow_table_check_finish(c, r == 0, &out);
-	if (!opt->skip_data_scan && out.table_complete) {
+	r = 0;
+	if (!opt->skip_data_scan && out.table_complete)
 		r = scan_data(c, s, &out);
-		if (r < 0)
-			goto out;
-		out.errors = c->errors;
-		out.warnings = c->warnings;
-	}
+	if (!r)
+		r = check_header_chunk(c, s);
+	if (r < 0)
+		goto out;
+	out.errors = c->errors;
+	out.warnings = c->warnings;
 	*res = out;
 	r = 0;
 out:

@@ -100,43 +100,6 @@ static void print_more(const struct reporter *rp)
 				rp->codes[i].n - rp->max_reports, rp->codes[i].code);
 }
 
-/*
- * The rest of the header chunk is zero on a store the kernel wrote.  Bytes
- * there usually mean the header's chunk size is larger than the one the
- * table was written with (the kernel then reads area 0 from the wrong
- * place and loads a wrong, often empty, table).  The library's check does
- * not look there, so the tool does.  Returns 1 if warned, 0, or -errno.
- */
-static int check_header_chunk(struct snapcow_store *s, struct reporter *rp)
-{
-	uint32_t cb = snapcow_store_chunk_bytes(s), i;
-	struct snapcow_problem p = { .severity = LOG_WARNING, .code = "header-not-zero",
-				     .area = -1, .index = -1 };
-	unsigned char *buf = malloc(cb);
-	char msg[256];
-	int r;
-
-	if (!buf)
-		return -ENOMEM;
-	r = snapcow_store_read_chunk(s, 0, buf);
-	if (r < 0) {
-		free(buf);
-		return r;
-	}
-	for (i = 16; i < cb && !buf[i]; i++)
-		;
-	free(buf);
-	if (i == cb)
-		return 0;
-	snprintf(msg, sizeof(msg), "header chunk has non-zero bytes after the header (first at "
-		 "byte offset %" PRIu32 "): was the table written with a smaller chunk size "
-		 "than the header's %" PRIu32 " sectors?", i, snapcow_store_header(s)->chunk_sectors);
-	p.offset = i;
-	p.message = msg;
-	on_problem(rp, &p);
-	return 1;
-}
-
 static const char *plural(uint64_t n, const char *one, const char *many)
 {
 	return n == 1 ? one : many;
@@ -155,6 +118,41 @@ static int open_failed(const struct reporter *rp, int r)
 	return FSCK_EXIT_OPERROR;
 }
 
+/* -v figures, then the one-line verdict. */
+static void print_summary(const struct reporter *rp, struct snapcow_store *s,
+			  const struct snapcow_check_result *res)
+{
+	const struct snapcow_stats *st = &res->stats;
+
+	if (rp->verbose && !rp->quiet) {
+		const struct snapcow_header *h = snapcow_store_header(s);
+		char b[32];
+
+		printf("%s: %s: chunk size %" PRIu32 " sectors, valid flag %" PRIu32
+		       ", %" PRIu64 " chunks (%s)\n",
+		       program_name, rp->path, h->chunk_sectors, h->valid, snapcow_store_chunks(s),
+		       format_size(snapcow_store_size(s), b, sizeof(b)));
+		printf("%s: %s: next free chunk %" PRIu64 ", allocated %" PRIu64
+		       " sectors, metadata %" PRIu64 " sectors%s\n",
+		       program_name, rp->path, st->next_free, st->allocated_sectors,
+		       st->metadata_sectors, st->full ? ", full" : "");
+		printf("%s: %s: check used %s of memory\n", program_name, rp->path,
+		       format_size(res->memory_bytes, b, sizeof(b)));
+	}
+	if (!rp->quiet) {
+		printf("%s: %s: %" PRIu64 " %s in %" PRIu64 " %s%s: ", program_name, rp->path,
+		       st->exceptions, plural(st->exceptions, "exception", "exceptions"),
+		       st->areas, plural(st->areas, "area", "areas"),
+		       res->table_complete ? "" : " (table incomplete)");
+		if (!res->errors && !res->warnings)
+			printf("clean\n");
+		else
+			printf("%" PRIu64 " %s, %" PRIu64 " %s\n", res->errors,
+			       plural(res->errors, "error", "errors"), res->warnings,
+			       plural(res->warnings, "warning", "warnings"));
+	}
+}
+
 int main(int argc, char **argv)
 {
 	enum { OPT_ORIGIN_SIZE = 256, OPT_MAX_REPORTS, OPT_SKIP_DATA };
@@ -170,7 +168,6 @@ int main(int argc, char **argv)
 	struct reporter rp = { .max_reports = DEFAULT_MAX_REPORTS };
 	struct snapcow_check_options opt = { 0 };
 	struct snapcow_check_result res;
-	const struct snapcow_stats *st;
 	struct snapcow_store *s;
 	unsigned long mark;
 	int c, r;
@@ -221,42 +218,8 @@ int main(int argc, char **argv)
 		snapcow_store_free(s);
 		lib_failed(FSCK_EXIT_OPERROR, mark, r, "%s: check failed", rp.path);
 	}
-	r = check_header_chunk(s, &rp);
-	if (r < 0) {
-		warnx("%s: cannot read the header chunk: %s", rp.path, snapcow_strerror(r));
-		snapcow_store_free(s);
-		return FSCK_EXIT_OPERROR;
-	}
-	res.warnings += (uint64_t)r;
 	print_more(&rp);
-	st = &res.stats;
-	if (rp.verbose && !rp.quiet) {
-		const struct snapcow_header *h = snapcow_store_header(s);
-		char b[32];
-
-		printf("%s: %s: chunk size %" PRIu32 " sectors, valid flag %" PRIu32
-		       ", %" PRIu64 " chunks (%s)\n",
-		       program_name, rp.path, h->chunk_sectors, h->valid, snapcow_store_chunks(s),
-		       format_size(snapcow_store_size(s), b, sizeof(b)));
-		printf("%s: %s: next free chunk %" PRIu64 ", allocated %" PRIu64
-		       " sectors, metadata %" PRIu64 " sectors%s\n",
-		       program_name, rp.path, st->next_free, st->allocated_sectors,
-		       st->metadata_sectors, st->full ? ", full" : "");
-		printf("%s: %s: check used %s of memory\n", program_name, rp.path,
-		       format_size(res.memory_bytes, b, sizeof(b)));
-	}
-	if (!rp.quiet) {
-		printf("%s: %s: %" PRIu64 " %s in %" PRIu64 " %s%s: ", program_name, rp.path,
-		       st->exceptions, plural(st->exceptions, "exception", "exceptions"),
-		       st->areas, plural(st->areas, "area", "areas"),
-		       res.table_complete ? "" : " (table incomplete)");
-		if (!res.errors && !res.warnings)
-			printf("clean\n");
-		else
-			printf("%" PRIu64 " %s, %" PRIu64 " %s\n", res.errors,
-			       plural(res.errors, "error", "errors"), res.warnings,
-			       plural(res.warnings, "warning", "warnings"));
-	}
+	print_summary(&rp, s, &res);
 	snapcow_store_free(s);
 	return res.errors ? FSCK_EXIT_ERRORS : FSCK_EXIT_OK;
 }

@@ -62,6 +62,74 @@ static void human_line(const char *key, const char *fmt, ...)
 	putchar('\n');
 }
 
+static void print_json(struct snapcow_store *s, const struct snapcow_stats *st,
+		       const struct snapcow_uncommitted *u, int scanned, int full)
+{
+	const struct snapcow_header *h = snapcow_store_header(s);
+	uint32_t cb = snapcow_store_chunk_bytes(s);
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "valid", json_object_new_boolean(h->valid != 0));
+	json_object_object_add(o, "version", json_object_new_uint64(h->version));
+	json_object_object_add(o, "chunk_sectors", json_object_new_uint64(h->chunk_sectors));
+	json_object_object_add(o, "chunk_size", json_object_new_uint64(cb));
+	json_object_object_add(o, "exceptions", json_object_new_uint64(st->exceptions));
+	json_object_object_add(o, "areas", json_object_new_uint64(st->areas));
+	json_object_object_add(o, "next_free_chunk", json_object_new_uint64(st->next_free));
+	json_object_object_add(o, "store_size",
+			       json_object_new_uint64(snapcow_store_size(s)));
+	json_object_object_add(o, "allocated_sectors",
+			       json_object_new_uint64(st->allocated_sectors));
+	json_object_object_add(o, "metadata_sectors",
+			       json_object_new_uint64(st->metadata_sectors));
+	json_object_object_add(o, "full", json_object_new_boolean(full));
+	json_object_object_add(o, "uncommitted_chunks",
+			       scanned ? json_object_new_uint64(u->chunks) : NULL);
+	json_object_object_add(o, "kernel",
+			       json_object_new_string(h->valid ? "load" : "invalid"));
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+							     JSON_C_TO_STRING_SPACED));
+	json_object_put(o);
+}
+
+static void print_human(struct snapcow_store *s, const char *path,
+			const struct snapcow_stats *st, const struct snapcow_uncommitted *u,
+			int scanned, int full)
+{
+	const struct snapcow_header *h = snapcow_store_header(s);
+	uint32_t cb = snapcow_store_chunk_bytes(s);
+	char b1[32];
+
+	human_line("store:", "%s", path);
+	human_line("valid:", "%s (flag %" PRIu32 ")", h->valid ? "yes" : "no", h->valid);
+	human_line("version:", "%" PRIu32, h->version);
+	human_line("chunk size:", "%" PRIu32 " sectors (%s)", h->chunk_sectors,
+		   format_size(cb, b1, sizeof(b1)));
+	human_line("store size:", "%" PRIu64 " bytes (%s), %" PRIu64 " chunks",
+		   snapcow_store_size(s), format_size(snapcow_store_size(s), b1, sizeof(b1)),
+		   snapcow_store_chunks(s));
+	human_line("exceptions:", "%" PRIu64 " (%s of data)", st->exceptions,
+		   format_size(st->exceptions * cb, b1, sizeof(b1)));
+	human_line("metadata areas:", "%" PRIu64 " (%" PRIu32 " exceptions each)", st->areas,
+		   snapcow_store_per_area(s));
+	human_line("next free chunk:", "%" PRIu64, st->next_free);
+	human_line("allocated:", "%" PRIu64 " sectors (%s) of %" PRIu64, st->allocated_sectors,
+		   format_size(st->allocated_sectors * SNAPCOW_SECTOR_SIZE, b1, sizeof(b1)),
+		   st->total_sectors);
+	human_line("metadata:", "%" PRIu64 " sectors (%s)", st->metadata_sectors,
+		   format_size(st->metadata_sectors * SNAPCOW_SECTOR_SIZE, b1, sizeof(b1)));
+	human_line("full:", "%s", full ? "yes" : "no");
+	if (!scanned)
+		human_line("uncommitted chunks:", "not scanned (the store is valid)");
+	else if (!u->chunks)
+		human_line("uncommitted chunks:", "0");
+	else
+		human_line("uncommitted chunks:", "%" PRIu64 " (chunks %" PRIu64 "..%" PRIu64 "%s)",
+			   u->chunks, u->first, u->last,
+			   u->reaches_end ? ", up to the end of the store" : "");
+	human_line("kernel:", "%s", kernel_action(h, full));
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -77,8 +145,6 @@ int main(int argc, char **argv)
 	struct snapcow_stats st;
 	int format = FORMAT_HUMAN, scanned = 0, full, c, r;
 	unsigned long mark;
-	uint32_t cb;
-	char b1[32];
 	const char *path;
 
 	tool_init(argv[0]);
@@ -98,7 +164,6 @@ int main(int argc, char **argv)
 
 	s = store_open_or_exit(path, 0, EXIT_FAIL);
 	h = snapcow_store_header(s);
-	cb = snapcow_store_chunk_bytes(s);
 	mark = tool_lib_errors();
 	r = snapcow_store_scan(s, &st);
 	if (r < 0)
@@ -118,62 +183,10 @@ int main(int argc, char **argv)
 	}
 	full = st.full || (scanned && u.reaches_end);
 
-	if (format == FORMAT_JSON) {
-		struct json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "valid", json_object_new_boolean(h->valid != 0));
-		json_object_object_add(o, "version", json_object_new_uint64(h->version));
-		json_object_object_add(o, "chunk_sectors", json_object_new_uint64(h->chunk_sectors));
-		json_object_object_add(o, "chunk_size", json_object_new_uint64(cb));
-		json_object_object_add(o, "exceptions", json_object_new_uint64(st.exceptions));
-		json_object_object_add(o, "areas", json_object_new_uint64(st.areas));
-		json_object_object_add(o, "next_free_chunk", json_object_new_uint64(st.next_free));
-		json_object_object_add(o, "store_size",
-				       json_object_new_uint64(snapcow_store_size(s)));
-		json_object_object_add(o, "allocated_sectors",
-				       json_object_new_uint64(st.allocated_sectors));
-		json_object_object_add(o, "metadata_sectors",
-				       json_object_new_uint64(st.metadata_sectors));
-		json_object_object_add(o, "full", json_object_new_boolean(full));
-		json_object_object_add(o, "uncommitted_chunks",
-				       scanned ? json_object_new_uint64(u.chunks) : NULL);
-		json_object_object_add(o, "kernel",
-				       json_object_new_string(h->valid ? "load" : "invalid"));
-		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-								     JSON_C_TO_STRING_SPACED));
-		json_object_put(o);
-		snapcow_store_free(s);
-		return EXIT_OK;
-	}
-
-	human_line("store:", "%s", path);
-	human_line("valid:", "%s (flag %" PRIu32 ")", h->valid ? "yes" : "no", h->valid);
-	human_line("version:", "%" PRIu32, h->version);
-	human_line("chunk size:", "%" PRIu32 " sectors (%s)", h->chunk_sectors,
-		   format_size(cb, b1, sizeof(b1)));
-	human_line("store size:", "%" PRIu64 " bytes (%s), %" PRIu64 " chunks",
-		   snapcow_store_size(s), format_size(snapcow_store_size(s), b1, sizeof(b1)),
-		   snapcow_store_chunks(s));
-	human_line("exceptions:", "%" PRIu64 " (%s of data)", st.exceptions,
-		   format_size(st.exceptions * cb, b1, sizeof(b1)));
-	human_line("metadata areas:", "%" PRIu64 " (%" PRIu32 " exceptions each)", st.areas,
-		   snapcow_store_per_area(s));
-	human_line("next free chunk:", "%" PRIu64, st.next_free);
-	human_line("allocated:", "%" PRIu64 " sectors (%s) of %" PRIu64, st.allocated_sectors,
-		   format_size(st.allocated_sectors * SNAPCOW_SECTOR_SIZE, b1, sizeof(b1)),
-		   st.total_sectors);
-	human_line("metadata:", "%" PRIu64 " sectors (%s)", st.metadata_sectors,
-		   format_size(st.metadata_sectors * SNAPCOW_SECTOR_SIZE, b1, sizeof(b1)));
-	human_line("full:", "%s", full ? "yes" : "no");
-	if (!scanned)
-		human_line("uncommitted chunks:", "not scanned (the store is valid)");
-	else if (!u.chunks)
-		human_line("uncommitted chunks:", "0");
+	if (format == FORMAT_JSON)
+		print_json(s, &st, &u, scanned, full);
 	else
-		human_line("uncommitted chunks:", "%" PRIu64 " (chunks %" PRIu64 "..%" PRIu64 "%s)",
-			   u.chunks, u.first, u.last,
-			   u.reaches_end ? ", up to the end of the store" : "");
-	human_line("kernel:", "%s", kernel_action(h, full));
+		print_human(s, path, &st, &u, scanned, full);
 	snapcow_store_free(s);
 	return EXIT_OK;
 }

@@ -126,16 +126,115 @@ static void check_undo_place(const char *undo, const struct stat *store)
 		errx(SV_FAIL, "undo file %s already exists: choose another name with --undo", undo);
 }
 
-static int do_set(const struct opts *o)
+/* The whole table must be sound before a store is marked valid: the
+ * kernel would load whatever it holds. */
+static void check_table(const struct opts *o, struct snapcow_store *s)
 {
 	struct snapcow_check_options copt = { .skip_data_scan = 1 };
-	struct snapcow_rewrite_options ropt = { 0 };
 	struct snapcow_check_result res;
-	struct snapcow_identity id;
 	struct problems pr = { 0 };
-	struct snapcow_store *s;
-	char undo[PATH_MAX], *abs_undo, *abs_store;
+	unsigned long mark = tool_lib_errors();
+	int r;
+
+	r = snapcow_store_check(s, &copt, on_problem, &pr, &res);
+	if (r < 0)
+		lib_failed(SV_FAIL, mark, r, "%s: cannot check the exception table", o->store);
+	if (res.errors)
+		errx(SV_ERRORS, "%s: refusing to mark valid: %llu error%s in the exception "
+		     "table%s; run 'snap_check %s' to see %s (nothing was changed)",
+		     o->store, (unsigned long long)res.errors, res.errors > 1 ? "s" : "",
+		     res.errors > pr.shown ? " (first ones above)" : " (above)", o->store,
+		     res.errors > 1 ? "them all" : "it");
+	if (tool_verbosity() > 0)
+		printf("%s: table checked: %llu exceptions in %llu metadata area%s, next free "
+		       "chunk %llu, no errors\n", o->store,
+		       (unsigned long long)res.stats.exceptions,
+		       (unsigned long long)res.stats.areas, res.stats.areas == 1 ? "" : "s",
+		       (unsigned long long)res.stats.next_free);
+}
+
+/* Returns: 1 (and says so) when the flag already holds what is asked. */
+static int nothing_to_do(const struct opts *o, const struct snapcow_store *s, uint32_t want)
+{
+	uint32_t cur = snapcow_store_header(s)->valid;
+
+	if (cur == want)
+		printf("%s: already marked %s (valid flag %u): nothing to do\n", o->store,
+		       o->valid ? "valid" : "invalid", want);
+	else if (o->valid && cur > 1)
+		printf("%s: valid flag is %u (the kernel already treats it as valid): nothing "
+		       "to do\n", o->store, cur);
+	else
+		return 0;
+	return 1;
+}
+
+/* "to undo: snap_setvalid --undo-apply 'UNDO' 'STORE'" (absolute paths). */
+static void print_undo_command(const char *lead, const char *undo, const char *store)
+{
+	char *abs_undo = realpath(undo, NULL), *abs_store = realpath(store, NULL);
+
+	printf("%s%s --undo-apply ", lead, program_name);
+	print_shell_quoted(stdout, abs_undo ? abs_undo : undo);
+	putchar(' ');
+	print_shell_quoted(stdout, abs_store ? abs_store : store);
+	putchar('\n');
+	free(abs_undo);
+	free(abs_store);
+}
+
+/* Save the header chunk, write the flag, read it back; report. */
+static int write_flag(const struct opts *o, struct snapcow_store *s, int fd, const char *undo,
+		      uint32_t want)
+{
+	struct snapcow_rewrite_options ropt = { .undo_path = undo, .program = program_name,
+						.step_fn = fault_step };
+	uint32_t le = htole32(want);
+	struct snapcow_identity id;
+	int r;
+
+	r = store_identity(fd, &id);
+	if (r < 0)
+		errx(SV_FAIL, "%s: cannot identify the store: %s", o->store, strerror(-r));
+	ropt.identity = &id;
+	r = snapcow_store_set_valid(s, want, &ropt);
+	if (r == 1) {
+		printf("%s: already marked %s: nothing to do\n", o->store,
+		       o->valid ? "valid" : "invalid");
+		return SV_OK;
+	}
+	if (r < 0) {
+		warnx("%s: cannot mark %s: %s", o->store, o->valid ? "valid" : "invalid",
+		      snapcow_strerror(r));
+		if (access(undo, F_OK) == 0) {
+			char *abs_undo = realpath(undo, NULL);
+
+			printf("the old header chunk is saved in %s; to restore it:\n",
+			       abs_undo ? abs_undo : undo);
+			free(abs_undo);
+			print_undo_command("  ", undo, o->store);
+		}
+		return SV_FAIL;
+	}
+	printf("%s: marked %s: wrote ", o->store, o->valid ? "valid" : "invalid");
+	print_bytes(&le, 4);
+	{
+		char *abs_undo = realpath(undo, NULL);
+
+		printf(" at offset 4, synced and read back\n"
+		       "old header chunk (%u bytes) saved in %s\n", snapcow_store_chunk_bytes(s),
+		       abs_undo ? abs_undo : undo);
+		free(abs_undo);
+	}
+	print_undo_command("to undo: ", undo, o->store);
+	return SV_OK;
+}
+
+static int do_set(const struct opts *o)
+{
 	uint32_t want = o->valid ? 1 : 0, le = htole32(want);
+	struct snapcow_store *s;
+	char undo[PATH_MAX];
 	struct stat st;
 	int fd, r;
 
@@ -144,108 +243,29 @@ static int do_set(const struct opts *o)
 	if (r < 0)
 		exit(SV_FAIL); /* libsnapcow said what is wrong */
 	store_check_users(o->store, &st, o->force, SV_FAIL);
-
-	if (o->valid) {
-		r = snapcow_store_check(s, &copt, on_problem, &pr, &res);
-		if (r < 0)
-			errx(SV_FAIL, "%s: cannot check the exception table: %s", o->store,
-			     snapcow_strerror(r));
-		if (res.errors) {
-			errx(SV_ERRORS, "%s: refusing to mark valid: %llu error%s in the exception "
-			     "table%s; run 'snap_check %s' to see %s (nothing was changed)",
-			     o->store, (unsigned long long)res.errors, res.errors > 1 ? "s" : "",
-			     res.errors > pr.shown ? " (first ones above)" : " (above)", o->store,
-			     res.errors > 1 ? "them all" : "it");
-		}
-		if (tool_verbosity() > 0)
-			printf("%s: table checked: %llu exceptions in %llu metadata area%s, next free "
-			       "chunk %llu, no errors\n", o->store,
-			       (unsigned long long)res.stats.exceptions,
-			       (unsigned long long)res.stats.areas, res.stats.areas == 1 ? "" : "s",
-			       (unsigned long long)res.stats.next_free);
-	}
-
-	if (snapcow_store_header(s)->valid == want) {
-		printf("%s: already marked %s (valid flag %u): nothing to do\n", o->store,
-		       o->valid ? "valid" : "invalid", want);
-		snapcow_store_free(s);
-		close(fd);
-		return SV_OK;
-	}
-	if (o->valid && snapcow_store_header(s)->valid > 1) {
-		printf("%s: valid flag is %u (the kernel already treats it as valid): nothing "
-		       "to do\n", o->store, snapcow_store_header(s)->valid);
-		snapcow_store_free(s);
-		close(fd);
-		return SV_OK;
-	}
-
+	if (o->valid)
+		check_table(o, s);
+	r = SV_OK;
+	if (nothing_to_do(o, s, want))
+		goto out;
 	if (o->undo)
 		snprintf(undo, sizeof(undo), "%s", o->undo);
 	else
 		default_undo(o->store, undo, sizeof(undo));
 	check_undo_place(undo, &st);
-
 	if (o->dry_run) {
 		printf("dry run: would save the header chunk (%u bytes at offset 0) to %s,\n"
 		       "then write ", snapcow_store_chunk_bytes(s), undo);
 		print_bytes(&le, 4);
 		printf(" at offset 4 (valid flag %u -> %u); nothing changed\n",
 		       snapcow_store_header(s)->valid, want);
-		snapcow_store_free(s);
-		close(fd);
-		return SV_OK;
+		goto out;
 	}
-
-	r = store_identity(fd, &id);
-	if (r < 0)
-		errx(SV_FAIL, "%s: cannot identify the store: %s", o->store, strerror(-r));
-	ropt.undo_path = undo;
-	ropt.program = program_name;
-	ropt.identity = &id;
-	ropt.step_fn = fault_step;
-	r = snapcow_store_set_valid(s, want, &ropt);
-	if (r == 1) {
-		printf("%s: already marked %s: nothing to do\n", o->store,
-		       o->valid ? "valid" : "invalid");
-		snapcow_store_free(s);
-		close(fd);
-		return SV_OK;
-	}
-	abs_undo = realpath(undo, NULL);
-	abs_store = realpath(o->store, NULL);
-	if (r < 0) {
-		warnx("%s: cannot mark %s: %s", o->store, o->valid ? "valid" : "invalid",
-		      snapcow_strerror(r));
-		if (abs_undo) {
-			printf("the old header chunk is saved in %s; to restore it:\n"
-			       "  %s --undo-apply ", abs_undo, program_name);
-			print_shell_quoted(stdout, abs_undo);
-			putchar(' ');
-			print_shell_quoted(stdout, abs_store ? abs_store : o->store);
-			putchar('\n');
-		}
-		free(abs_undo);
-		free(abs_store);
-		snapcow_store_free(s);
-		close(fd);
-		return SV_FAIL;
-	}
-	printf("%s: marked %s: wrote ", o->store, o->valid ? "valid" : "invalid");
-	print_bytes(&le, 4);
-	printf(" at offset 4, synced and read back\n"
-	       "old header chunk (%u bytes) saved in %s\n"
-	       "to undo: %s --undo-apply ", snapcow_store_chunk_bytes(s),
-	       abs_undo ? abs_undo : undo, program_name);
-	print_shell_quoted(stdout, abs_undo ? abs_undo : undo);
-	putchar(' ');
-	print_shell_quoted(stdout, abs_store ? abs_store : o->store);
-	putchar('\n');
-	free(abs_undo);
-	free(abs_store);
+	r = write_flag(o, s, fd, undo, want);
+out:
 	snapcow_store_free(s);
 	close(fd);
-	return SV_OK;
+	return r;
 }
 
 /* What an undo file puts back: a few changed bytes (the valid flag) are
