@@ -12,97 +12,65 @@
 
 #include "shared.h"
 
-/* An off_t range check: offsets past INT64_MAX (a corrupt new_chunk times
- * the chunk size, say) must fail, not wrap around. */
-static int range_ok(size_t len, uint64_t off)
+/* The one I/O loop: all of @len, retrying EINTR and short transfers. */
+enum io_op { IO_READ, IO_WRITE, IO_PREAD, IO_PWRITE };
+
+static ssize_t io_once(enum io_op op, int fd, char *p, size_t len, uint64_t off)
 {
-	return off <= (uint64_t)INT64_MAX && len <= (uint64_t)INT64_MAX - off;
+	switch (op) {
+	case IO_READ:
+		return read(fd, p, len);
+	case IO_WRITE:
+		return write(fd, p, len);
+	case IO_PREAD:
+		return pread(fd, p, len, (off_t)off);
+	default:
+		return pwrite(fd, p, len, (off_t)off);
+	}
+}
+
+static int io_full(enum io_op op, int fd, char *p, size_t len, uint64_t off)
+{
+	/* An off_t range check: offsets past INT64_MAX (a corrupt new_chunk
+	 * times the chunk size, say) must fail, not wrap around. */
+	if ((op == IO_PREAD || op == IO_PWRITE) &&
+	    (off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - off))
+		return -EINVAL;
+	while (len) {
+		ssize_t n = io_once(op, fd, p, len, off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
 }
 
 int pread_full(int fd, void *buf, size_t len, uint64_t off)
 {
-	char *p = buf;
-
-	if (!range_ok(len, off))
-		return -EINVAL;
-	while (len) {
-		ssize_t n = pread(fd, p, len, (off_t)off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
+	return io_full(IO_PREAD, fd, buf, len, off);
 }
 
 int pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
 {
-	const char *p = buf;
-
-	if (!range_ok(len, off))
-		return -EINVAL;
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, (off_t)off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
+	return io_full(IO_PWRITE, fd, (char *)buf, len, off);
 }
 
 int read_full(int fd, void *buf, size_t len)
 {
-	char *p = buf;
-
-	while (len) {
-		ssize_t n = read(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return io_full(IO_READ, fd, buf, len, 0);
 }
 
 int write_full(int fd, const void *buf, size_t len)
 {
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return io_full(IO_WRITE, fd, (char *)buf, len, 0);
 }
 
 int fd_size(int fd, const struct stat *st, uint64_t *size)
