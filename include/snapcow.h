@@ -259,6 +259,73 @@ struct snapcow_stats {
  */
 void snapcow_stats_finish(const struct snapcow_geometry *g, struct snapcow_stats *st);
 
+/* ---- Byte sources ------------------------------------------------------ */
+
+/* A read-only source of bytes: one descriptor, or pieces of several laid
+ * end to end the way device-mapper's linear target lays them (an LVM
+ * volume's segments on physical volumes given as image files), with zero
+ * pieces (fd -1) for the zero target.  The descriptors stay the caller's
+ * and must stay open while the dev is used. */
+struct snapcow_dev;
+
+struct snapcow_dev_piece {
+	uint64_t length;    /* bytes of the dev this piece covers */
+	int fd;             /* -1: the piece reads as zeros */
+	uint64_t fd_offset; /* where it starts in @fd */
+};
+
+/**
+ * snapcow_dev_new_fd:
+ * The whole regular file or block device open on @fd; @name is used in
+ * messages.
+ * Returns: 0 and *@out, -EISDIR, -EINVAL (neither), -ENOMEM or -errno.
+ */
+int snapcow_dev_new_fd(int fd, const char *name, struct snapcow_dev **out);
+
+/**
+ * snapcow_dev_new_pieces:
+ * The @n pieces, in order, as one dev.
+ * Returns: 0 and *@out, -EINVAL (an empty piece, or sizes that overflow)
+ * or -ENOMEM.
+ */
+int snapcow_dev_new_pieces(const char *name, const struct snapcow_dev_piece *pieces, size_t n,
+			   struct snapcow_dev **out);
+
+/** snapcow_dev_free: NULL is fine (the descriptors are not closed). */
+void snapcow_dev_free(struct snapcow_dev *d);
+/** Returns: the dev's size in bytes. */
+uint64_t snapcow_dev_size(const struct snapcow_dev *d);
+/** Returns: its name. */
+const char *snapcow_dev_name(const struct snapcow_dev *d);
+/** Returns: the descriptor of a dev made by snapcow_dev_new_fd(), else -1. */
+int snapcow_dev_fd(const struct snapcow_dev *d);
+
+/**
+ * snapcow_dev_pread:
+ * Read @len bytes at @off.
+ * Returns: 0, -EIO past the end or when a descriptor ends early, -EINVAL
+ * for an offset past 2^63, or -errno.
+ */
+int snapcow_dev_pread(const struct snapcow_dev *d, void *buf, size_t len, uint64_t off);
+
+/**
+ * snapcow_dev_locate:
+ * Where byte @off of the dev is: *@fd (-1 for zeros) at *@fd_offset, for
+ * *@length bytes before the piece ends (for copy_file_range and the like).
+ * Returns: 0, or -EINVAL past the end.
+ */
+int snapcow_dev_locate(const struct snapcow_dev *d, uint64_t off, int *fd, uint64_t *fd_offset,
+		       uint64_t *length);
+
+/**
+ * snapcow_dev_next_data:
+ * The first data at or after @off: [*@data, *@hole) holds data (a sparse
+ * file's holes and zero pieces are skipped; a block device is all data).
+ * Returns: 0, 1 when only holes are left, or -errno.
+ */
+int snapcow_dev_next_data(const struct snapcow_dev *d, uint64_t off, uint64_t *data,
+			  uint64_t *hole);
+
 /* ---- Stores ----------------------------------------------------------- */
 
 struct snapcow_store;
@@ -291,6 +358,16 @@ int snapcow_store_open(struct snapcow_ctx *ctx, const char *path, unsigned int f
 int snapcow_store_open_fd(struct snapcow_ctx *ctx, int fd, const char *name, unsigned int flags,
 			  struct snapcow_store **out);
 
+/**
+ * snapcow_store_open_dev:
+ * As snapcow_store_open() on a byte source (a store lying in several
+ * pieces); @dev must outlive the store, which reads only (a store opened
+ * this way cannot be rewritten in place unless @dev is one descriptor).
+ * Returns: 0 and *@out, or a negative errno / SNAPCOW_ERR_* code.
+ */
+int snapcow_store_open_dev(struct snapcow_ctx *ctx, const struct snapcow_dev *dev,
+			   unsigned int flags, struct snapcow_store **out);
+
 /** snapcow_store_free: close (if opened by path) and free; NULL is fine. */
 void snapcow_store_free(struct snapcow_store *s);
 
@@ -302,8 +379,11 @@ const struct snapcow_header *snapcow_store_header(const struct snapcow_store *s)
 const struct snapcow_geometry *snapcow_store_geometry(const struct snapcow_store *s);
 /** Returns: the name given at open. */
 const char *snapcow_store_name(const struct snapcow_store *s);
-/** Returns: the descriptor the store reads through. */
+/** Returns: the descriptor the store reads through, or -1 for a store in
+ * pieces (snapcow_store_open_dev()). */
 int snapcow_store_fd(const struct snapcow_store *s);
+/** Returns: the byte source the store reads through. */
+const struct snapcow_dev *snapcow_store_dev(const struct snapcow_store *s);
 /** Returns: the store's size in bytes. */
 uint64_t snapcow_store_size(const struct snapcow_store *s);
 /** Returns: the chunk size in bytes. */
@@ -466,6 +546,19 @@ struct snapcow_extent {
  */
 int snapcow_view_new(struct snapcow_store *s, struct snapcow_map *map,
 		     int origin_fd, uint64_t size, struct snapcow_view **out);
+
+/**
+ * snapcow_view_new_dev:
+ * As snapcow_view_new() with the origin read through @origin (NULL: the
+ * zero target), which must outlive the view.
+ * Returns: 0 and *@out, or -EINVAL.
+ */
+int snapcow_view_new_dev(struct snapcow_store *s, struct snapcow_map *map,
+			 const struct snapcow_dev *origin, uint64_t size,
+			 struct snapcow_view **out);
+
+/** Returns: the origin the view reads through (NULL: the zero target). */
+const struct snapcow_dev *snapcow_view_origin(const struct snapcow_view *v);
 
 /**
  * snapcow_view_extent:

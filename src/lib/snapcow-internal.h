@@ -31,7 +31,9 @@ static_assert(sizeof(struct snapcow_disk_exception) == SNAPCOW_RECORD_SIZE,
 
 struct snapcow_store {
 	struct snapcow_ctx *ctx;
-	int fd;
+	const struct snapcow_dev *dev; /* what the store reads through */
+	struct snapcow_dev *own_dev;   /* made from @fd by the store */
+	int fd;                        /* -1 for a store in pieces */
 	int own_fd;
 	int is_blockdev;
 	char *name;
@@ -43,6 +45,9 @@ struct snapcow_store {
 	uint32_t chunk_bytes;
 	uint32_t per_area;
 };
+
+/* dev.c: 1 if @d is one block device. */
+int snapcow_dev_is_blockdev(const struct snapcow_dev *d);
 
 /* ctx.c: log through @ctx (NULL: dropped). */
 void snapcow_log(const struct snapcow_ctx *ctx, int priority, const char *fmt, ...)

@@ -37,7 +37,7 @@ static int read_header(struct snapcow_store *s)
 	int r;
 
 	if (s->size >= sizeof(dh)) {
-		r = pread_full(s->fd, &dh, sizeof(dh), 0);
+		r = snapcow_dev_pread(s->dev, &dh, sizeof(dh), 0);
 		if (r < 0) {
 			log_err(s->ctx, "%s: cannot read the header at offset 0: %s", s->name,
 				snapcow_strerror(r));
@@ -64,11 +64,12 @@ static int read_header(struct snapcow_store *s)
 	return 0;
 }
 
-static int store_init(struct snapcow_ctx *ctx, int fd, int own_fd, const char *name,
-		      unsigned int flags, struct snapcow_store **out)
+/* A store reading through @dev (or, with @fd >= 0, through a dev of its own
+ * over @fd). */
+static int store_init(struct snapcow_ctx *ctx, int fd, const struct snapcow_dev *dev,
+		      const char *name, unsigned int flags, struct snapcow_store **out)
 {
 	struct snapcow_store *s;
-	struct stat st;
 	int r;
 
 	s = calloc(1, sizeof(*s));
@@ -82,17 +83,21 @@ static int store_init(struct snapcow_ctx *ctx, int fd, int own_fd, const char *n
 		snapcow_store_free(s);
 		return -ENOMEM;
 	}
-	r = fstat(fd, &st) < 0 ? -errno : fd_size(fd, &st, &s->size);
-	if (r < 0) {
-		log_err(ctx, "cannot open %s: %s", s->name,
-			r == -EINVAL ? "not a regular file or block device" : snapcow_strerror(r));
-		goto fail;
+	if (fd >= 0) {
+		r = snapcow_dev_new_fd(fd, s->name, &s->own_dev);
+		if (r < 0) {
+			log_err(ctx, "cannot open %s: %s", s->name, r == -EINVAL ?
+				"not a regular file or block device" : snapcow_strerror(r));
+			goto fail;
+		}
+		dev = s->own_dev;
 	}
-	s->is_blockdev = S_ISBLK(st.st_mode);
+	s->dev = dev;
+	s->size = snapcow_dev_size(dev);
+	s->is_blockdev = snapcow_dev_is_blockdev(dev);
 	r = read_header(s);
 	if (r < 0)
 		goto fail;
-	s->own_fd = own_fd;
 	*out = s;
 	return 0;
 fail:
@@ -117,9 +122,11 @@ SNAPCOW_EXPORT int snapcow_store_open(struct snapcow_ctx *ctx, const char *path,
 		log_err(ctx, "cannot open %s: %s", path, snapcow_strerror(r));
 		return r;
 	}
-	r = store_init(ctx, fd, 1, path, flags, out);
+	r = store_init(ctx, fd, NULL, path, flags, out);
 	if (r < 0)
 		close(fd);
+	else
+		(*out)->own_fd = 1;
 	return r;
 }
 
@@ -128,7 +135,16 @@ SNAPCOW_EXPORT int snapcow_store_open_fd(struct snapcow_ctx *ctx, int fd, const 
 {
 	if (fd < 0 || !out)
 		return -EINVAL;
-	return store_init(ctx, fd, 0, name, flags, out);
+	return store_init(ctx, fd, NULL, name, flags, out);
+}
+
+SNAPCOW_EXPORT int snapcow_store_open_dev(struct snapcow_ctx *ctx, const struct snapcow_dev *dev,
+					  unsigned int flags, struct snapcow_store **out)
+{
+	if (!dev || !out || (flags & SNAPCOW_OPEN_RDWR && snapcow_dev_fd(dev) < 0))
+		return -EINVAL;
+	return store_init(ctx, snapcow_dev_fd(dev) >= 0 && (flags & SNAPCOW_OPEN_RDWR) ?
+			  snapcow_dev_fd(dev) : -1, dev, snapcow_dev_name(dev), flags, out);
 }
 
 SNAPCOW_EXPORT void snapcow_store_free(struct snapcow_store *s)
@@ -137,6 +153,7 @@ SNAPCOW_EXPORT void snapcow_store_free(struct snapcow_store *s)
 		return;
 	if (s->own_fd)
 		close(s->fd);
+	snapcow_dev_free(s->own_dev);
 	snapcow_ctx_unref(s->ctx);
 	free(s->name);
 	free(s);
@@ -164,7 +181,12 @@ SNAPCOW_EXPORT const char *snapcow_store_name(const struct snapcow_store *s)
 
 SNAPCOW_EXPORT int snapcow_store_fd(const struct snapcow_store *s)
 {
-	return s->fd;
+	return s->fd >= 0 ? s->fd : snapcow_dev_fd(s->dev);
+}
+
+SNAPCOW_EXPORT const struct snapcow_dev *snapcow_store_dev(const struct snapcow_store *s)
+{
+	return s->dev;
 }
 
 SNAPCOW_EXPORT uint64_t snapcow_store_size(const struct snapcow_store *s)
@@ -191,7 +213,7 @@ SNAPCOW_EXPORT int snapcow_store_read_chunk(struct snapcow_store *s, uint64_t ch
 {
 	if (!s || !s->chunk_bytes || chunk >= s->geo.chunks)
 		return -EINVAL;
-	return pread_full(s->fd, buf, s->chunk_bytes, chunk * s->chunk_bytes);
+	return snapcow_dev_pread(s->dev, buf, s->chunk_bytes, chunk * s->chunk_bytes);
 }
 
 SNAPCOW_EXPORT int snapcow_store_read_area(struct snapcow_store *s, uint64_t area, void *buf,
@@ -220,7 +242,7 @@ int snapcow_read_area(struct snapcow_store *s, uint64_t area, void *buf, uint32_
 			chunk, chunk * s->chunk_bytes, s->geo.chunks);
 		return SNAPCOW_ERR_TABLE;
 	}
-	r = pread_full(s->fd, buf, s->chunk_bytes, chunk * s->chunk_bytes);
+	r = snapcow_dev_pread(s->dev, buf, s->chunk_bytes, chunk * s->chunk_bytes);
 	if (r < 0) {
 		log_err(s->ctx, "%s: cannot read metadata area %" PRIu64 " at byte offset %" PRIu64
 			": %s", s->name, area, chunk * s->chunk_bytes, snapcow_strerror(r));

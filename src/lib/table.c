@@ -183,27 +183,24 @@ SNAPCOW_EXPORT int snapcow_store_scan(struct snapcow_store *s, struct snapcow_st
 	return 0;
 }
 
-/* Where the data of a sparse file at or after chunk @c is: *@c moves to
- * it and *@limit to the hole after it.  Returns 0, 1 when only holes are
- * left, or -errno. */
+/* Where the data at or after chunk @c is: *@c moves to it and *@limit to
+ * the hole after it.  Returns 0, 1 when only holes are left, or -errno. */
 static int next_data(struct snapcow_store *s, uint64_t *c, uint64_t *limit)
 {
-	off_t data = lseek(s->fd, (off_t)(*c * s->chunk_bytes), SEEK_DATA), hole;
+	uint64_t data, hole;
+	int r = snapcow_dev_next_data(s->dev, *c * s->chunk_bytes, &data, &hole);
 
-	if (data < 0)
-		return errno == ENXIO ? 1 : -errno;
-	if ((uint64_t)data / s->chunk_bytes > *c)
-		*c = (uint64_t)data / s->chunk_bytes;
+	if (r)
+		return r;
+	if (data / s->chunk_bytes > *c)
+		*c = data / s->chunk_bytes;
 	if (*c >= s->geo.chunks)
 		return 1;
-	hole = lseek(s->fd, (off_t)(*c * s->chunk_bytes), SEEK_HOLE);
-	if (hole > 0) {
-		*limit = ((uint64_t)hole + s->chunk_bytes - 1) / s->chunk_bytes;
-		if (*limit > s->geo.chunks)
-			*limit = s->geo.chunks;
-		if (*limit <= *c)
-			*limit = *c + 1;
-	}
+	*limit = (hole + s->chunk_bytes - 1) / s->chunk_bytes;
+	if (*limit > s->geo.chunks)
+		*limit = s->geo.chunks;
+	if (*limit <= *c)
+		*limit = *c + 1;
 	return 0;
 }
 
@@ -235,16 +232,14 @@ SNAPCOW_EXPORT int snapcow_store_scan_uncommitted(struct snapcow_store *s, uint6
 		uint64_t n = batch, i, limit = chunks;
 
 		/* Skip the holes of a sparse file without reading them. */
-		if (!s->is_blockdev) {
-			r = next_data(s, &c, &limit);
-			if (r) {
-				r = r > 0 ? 0 : r;
-				break;
-			}
+		r = next_data(s, &c, &limit);
+		if (r) {
+			r = r > 0 ? 0 : r;
+			break;
 		}
 		if (c + n > limit)
 			n = limit - c;
-		r = pread_full(s->fd, buf, n * s->chunk_bytes, c * s->chunk_bytes);
+		r = snapcow_dev_pread(s->dev, buf, n * s->chunk_bytes, c * s->chunk_bytes);
 		if (r < 0) {
 			log_err(s->ctx, "%s: cannot read data chunks at byte offset %" PRIu64 ": %s",
 				s->name, c * s->chunk_bytes, snapcow_strerror(r));

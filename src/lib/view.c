@@ -9,12 +9,14 @@
 struct snapcow_view {
 	struct snapcow_store *s;
 	struct snapcow_map *map;
-	int origin_fd;
+	const struct snapcow_dev *origin; /* NULL: the zero target */
+	struct snapcow_dev *own_origin;   /* made from an origin fd */
 	uint64_t size;
 };
 
-SNAPCOW_EXPORT int snapcow_view_new(struct snapcow_store *s, struct snapcow_map *map,
-				    int origin_fd, uint64_t size, struct snapcow_view **out)
+SNAPCOW_EXPORT int snapcow_view_new_dev(struct snapcow_store *s, struct snapcow_map *map,
+					const struct snapcow_dev *origin, uint64_t size,
+					struct snapcow_view **out)
 {
 	struct snapcow_view *v;
 
@@ -25,10 +27,26 @@ SNAPCOW_EXPORT int snapcow_view_new(struct snapcow_store *s, struct snapcow_map 
 		return -ENOMEM;
 	v->s = s;
 	v->map = map;
-	v->origin_fd = origin_fd;
+	v->origin = origin;
 	v->size = size;
 	*out = v;
 	return 0;
+}
+
+SNAPCOW_EXPORT int snapcow_view_new(struct snapcow_store *s, struct snapcow_map *map,
+				    int origin_fd, uint64_t size, struct snapcow_view **out)
+{
+	struct snapcow_dev *d = NULL;
+	int r;
+
+	if (origin_fd >= 0 && (r = snapcow_dev_new_fd(origin_fd, "origin", &d)) < 0)
+		return r == -ENOMEM ? r : -EINVAL;
+	r = snapcow_view_new_dev(s, map, d, size, out);
+	if (r < 0)
+		snapcow_dev_free(d);
+	else
+		(*out)->own_origin = d;
+	return r;
 }
 
 SNAPCOW_EXPORT void snapcow_view_free(struct snapcow_view *v)
@@ -36,7 +54,13 @@ SNAPCOW_EXPORT void snapcow_view_free(struct snapcow_view *v)
 	if (!v)
 		return;
 	snapcow_map_free(v->map);
+	snapcow_dev_free(v->own_origin);
 	free(v);
+}
+
+SNAPCOW_EXPORT const struct snapcow_dev *snapcow_view_origin(const struct snapcow_view *v)
+{
+	return v->origin;
 }
 
 SNAPCOW_EXPORT uint64_t snapcow_view_size(const struct snapcow_view *v)
@@ -77,7 +101,7 @@ SNAPCOW_EXPORT int snapcow_view_extent(const struct snapcow_view *v, uint64_t of
 			end = next_old * cb;
 		else
 			end = v->size;
-		ext->source = v->origin_fd < 0 ? SNAPCOW_SRC_ZERO : SNAPCOW_SRC_ORIGIN;
+		ext->source = v->origin ? SNAPCOW_SRC_ORIGIN : SNAPCOW_SRC_ZERO;
 		ext->source_offset = offset;
 	}
 	if (end > v->size || end < offset)
@@ -111,13 +135,13 @@ SNAPCOW_EXPORT ssize_t snapcow_view_pread(struct snapcow_view *v, void *buf, siz
 			r = 0;
 			break;
 		case SNAPCOW_SRC_ORIGIN:
-			r = pread_full(v->origin_fd, p + done, n, ext.source_offset);
+			r = snapcow_dev_pread(v->origin, p + done, n, ext.source_offset);
 			if (r < 0)
 				log_err(v->s->ctx, "origin: cannot read %zu bytes at byte offset %"
 					PRIu64 ": %s", n, ext.source_offset, snapcow_strerror(r));
 			break;
 		default:
-			r = pread_full(v->s->fd, p + done, n, ext.source_offset);
+			r = snapcow_dev_pread(v->s->dev, p + done, n, ext.source_offset);
 			if (r < 0)
 				log_err(v->s->ctx, "%s: cannot read %zu bytes at byte offset %" PRIu64
 					": %s", v->s->name, n, ext.source_offset, snapcow_strerror(r));
