@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fsview.h"
+
+void fsview_init(struct fsview *fv, int usage_code, int fail_code)
+{
+	memset(fv, 0, sizeof(*fv));
+	fv->usage_code = usage_code;
+	fv->fail_code = fail_code;
+	fv->vs.origin_fd = -1;
+	fv->vo.invalid_is_warning = 1;
+	fv->format = FSVIEW_HUMAN;
+}
+
+int fsview_getopt(struct fsview *fv, int argc, char **argv, const char *shortopts,
+		  const struct option *longopts, void (*usage)(void))
+{
+	static const char *const formats[] = { "human", "json", NULL };
+	int c;
+
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		if (viewopt_parse(&fv->vo, c, optarg, fv->usage_code))
+			continue;
+		if (c == 'f') {
+			fv->format = parse_format(optarg, formats, fv->usage_code) == 1 ?
+					     FSVIEW_JSON : FSVIEW_HUMAN;
+			continue;
+		}
+		if (c == 'h' || c == 'V' || c == '?' || c == ':')
+			tool_std_option(c, usage, fv->usage_code);
+		return c;
+	}
+	return -1;
+}
+
+void fsview_open(struct fsview *fv, int argc, char **argv, const char *verb)
+{
+	fv->store = one_operand(argc, argv, optind, "store", fv->usage_code);
+	viewopt_check(&fv->vo, fv->usage_code);
+	viewopt_open(&fv->vo, fv->store, &fv->vs, fv->fail_code);
+	add_error_table(&et_ext2_error_table);
+	fv->probed = ext2view_open_or_exit(fv->vs.view, fv->store, verb, fv->fail_code,
+					   fv->type, sizeof(fv->type), &fv->fs);
+}
+
+void fsview_close(struct fsview *fv)
+{
+	if (fv->fs)
+		ext2fs_close_free(&fv->fs);
+	viewset_close(&fv->vs);
+}
+
+static uint64_t exceptions(const struct fsview *fv)
+{
+	return snapcow_map_count(snapcow_view_map(fv->vs.view));
+}
+
+void fsview_print_store(const struct fsview *fv, int width)
+{
+	printf("%-*s%s, %" PRIu64 " exceptions, %" PRIu32 "-byte chunks%s\n", width, "store:",
+	       fv->store, exceptions(fv), fv->vs.chunk_bytes,
+	       fv->vs.invalid ? ", marked invalid" : "");
+}
+
+json_object *fsview_json_new(const struct fsview *fv)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "store", json_object_new_string(fv->store));
+	fsview_json_add_u64(o, "exceptions", exceptions(fv));
+	fsview_json_add_u64(o, "chunk_bytes", fv->vs.chunk_bytes);
+	json_object_object_add(o, "store_invalid", json_object_new_boolean(fv->vs.invalid));
+	return o;
+}
+
+void fsview_json_add_u64(json_object *o, const char *key, uint64_t v)
+{
+	json_object_object_add(o, key, json_object_new_int64((int64_t)v));
+}
+
+void fsview_json_print(json_object *o)
+{
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+							      JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
