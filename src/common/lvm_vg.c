@@ -467,9 +467,12 @@ const char *lvm_lv_pe_ranges(const struct lvm_vg *vg, const struct lvm_lv *lv, c
 			const struct lvm_vg_pv *pv = &vg->pvs[seg->stripes[s].pv];
 			uint64_t per = seg->extent_count / seg->stripe_count;
 
+			const char *where = pv->found ? pv->found->path :
+					    pv->device[0] ? pv->device : pv->name;
+
 			o += (size_t)snprintf(buf + o, o < len ? len - o : 0, "%s%s:%" PRIu64 "-%" PRIu64,
-					      o ? " " : "", pv->device[0] ? pv->device : pv->name,
-					      seg->stripes[s].pe, seg->stripes[s].pe + per - 1);
+					      o ? " " : "", where, seg->stripes[s].pe,
+					      seg->stripes[s].pe + per - 1);
 		}
 	}
 	return buf;

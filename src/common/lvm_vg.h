@@ -118,8 +118,8 @@ int lvm_vg_thin(const struct lvm_vg *vg, const struct lvm_lv *lv, const struct l
 int lvm_lv_pieces(const struct lvm_vg *vg, const struct lvm_lv *lv, struct snapcow_dev_piece **pieces,
 		  size_t *n, char *why, size_t wlen);
 
-/* "/dev/vdb:8-9 /dev/vdc:0-1" (lvs's seg_pe_ranges, by the PVs' device
- * hints) into @buf. */
+/* "a.img:8-9 b.img:0-1" (lvs's seg_pe_ranges, naming each PV by the image
+ * or device it was found on, else by LVM's device hint) into @buf. */
 const char *lvm_lv_pe_ranges(const struct lvm_vg *vg, const struct lvm_lv *lv, char *buf,
 			     size_t len);
 

@@ -14,6 +14,7 @@
 
 #include "snapcow.h"
 #include "tool.h"
+#include "volume.h"
 
 #define DEFAULT_MAX_REPORTS 10
 #define MAX_CODES 64
@@ -35,10 +36,11 @@ struct reporter {
 
 static void NORETURN usage(void)
 {
-	printf("Usage: %s [options] STORE\n"
+	printf("Usage: %s [options] STORE|VG/LV\n"
 	       "\n"
-	       "Check a dm-snapshot exception store (the COW device of an LVM snapshot)\n"
-	       "for problems the kernel does not detect.  Never writes to STORE.\n"
+	       "Check a dm-snapshot exception store (the COW device of an LVM snapshot, or\n"
+	       "the snapshot or sparse volume VG/LV) for problems the kernel does not\n"
+	       "detect.  Never writes anything.\n"
 	       "\n"
 	       "Options:\n"
 	       "  -q, --quiet              print nothing; the exit status tells\n"
@@ -47,6 +49,7 @@ static void NORETURN usage(void)
 	       "      --max-reports N      print at most N problems of each kind (default %d,\n"
 	       "                           0 for all)\n"
 	       "      --skip-data-scan     do not look for data past the table's next free chunk\n"
+	       VOLUME_HELP
 	       "  -h, --help               display this help\n"
 	       "  -V, --version            display version\n"
 	       "\n"
@@ -162,10 +165,13 @@ int main(int argc, char **argv)
 		{ "origin-size", required_argument, NULL, OPT_ORIGIN_SIZE },
 		{ "max-reports", required_argument, NULL, OPT_MAX_REPORTS },
 		{ "skip-data-scan", no_argument, NULL, OPT_SKIP_DATA },
+		VOLUME_LONGOPTS,
 		TOOL_STD_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct reporter rp = { .max_reports = DEFAULT_MAX_REPORTS };
+	struct volume_opts vo = { 0 };
+	struct volume v = { .cow_fd = -1, .origin_fd = -1 };
 	struct snapcow_check_options opt = { 0 };
 	struct snapcow_check_result res;
 	struct snapcow_store *s;
@@ -174,6 +180,8 @@ int main(int argc, char **argv)
 
 	tool_init(argv[0]);
 	while ((c = getopt_long(argc, argv, "qvhV", longopts, NULL)) != -1) {
+		if (volume_parse(&vo, c, optarg, FSCK_EXIT_USAGE))
+			continue;
 		switch (c) {
 		case 'q':
 			rp.quiet = 1;
@@ -201,11 +209,17 @@ int main(int argc, char **argv)
 		}
 	}
 	rp.path = one_operand(argc, argv, optind, "store", FSCK_EXIT_USAGE);
+	if (volume_is_name(&vo, rp.path)) {
+		volume_open(&vo, rp.path, &v, FSCK_EXIT_OPERROR);
+		if (!opt.origin_bytes)
+			opt.origin_bytes = v.size; /* old chunks must lie inside the snapshot */
+	}
 	/* Opening says only what is fatal: the check reports the header's
 	 * warnings itself, as problems. */
 	tool_set_verbosity(rp.quiet ? -1 : 0);
 	mark = tool_lib_errors();
-	r = snapcow_store_open(tool_ctx(), rp.path, 0, &s);
+	r = v.cow ? snapcow_store_open_dev(tool_ctx(), v.cow, 0, &s) :
+		    snapcow_store_open(tool_ctx(), rp.path, 0, &s);
 	tool_set_verbosity(rp.quiet ? 0 : rp.verbose ? 2 : 1);
 	if (r < 0) {
 		if (tool_lib_errors() == mark && !rp.quiet)
@@ -221,5 +235,6 @@ int main(int argc, char **argv)
 	print_more(&rp);
 	print_summary(&rp, s, &res);
 	snapcow_store_free(s);
+	volume_close(&v);
 	return res.errors ? FSCK_EXIT_ERRORS : FSCK_EXIT_OK;
 }

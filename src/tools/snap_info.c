@@ -17,19 +17,22 @@
 
 #include "snapcow.h"
 #include "tool.h"
+#include "volume.h"
 
 enum { FORMAT_HUMAN, FORMAT_JSON };
 
 static void NORETURN usage(void)
 {
-	printf("Usage: %s [options] STORE\n"
+	printf("Usage: %s [options] STORE|VG/LV\n"
 	       "\n"
 	       "Show the header and exception table figures of a dm-snapshot store\n"
-	       "(the COW device of an LVM snapshot) and what the kernel will do with it.\n"
+	       "(the COW device of an LVM snapshot, or the snapshot or sparse volume VG/LV)\n"
+	       "and what the kernel will do with it.\n"
 	       "\n"
 	       "Options:\n"
 	       "  -f, --format human|json  output format (default human)\n"
 	       "  -q, --quiet              do not print warnings\n"
+	       VOLUME_HELP
 	       "  -h, --help               display this help\n"
 	       "  -V, --version            display version\n"
 	       "\n"
@@ -62,12 +65,23 @@ static void human_line(const char *key, const char *fmt, ...)
 	putchar('\n');
 }
 
-static void print_json(struct snapcow_store *s, const struct snapcow_stats *st,
-		       const struct snapcow_uncommitted *u, int scanned, int full)
+static void print_json(struct snapcow_store *s, const struct volume *v,
+		       const struct snapcow_stats *st, const struct snapcow_uncommitted *u,
+		       int scanned, int full)
 {
 	const struct snapcow_header *h = snapcow_store_header(s);
 	uint32_t cb = snapcow_store_chunk_bytes(s);
 	struct json_object *o = json_object_new_object();
+
+	if (v->kind != VOLUME_OTHER) {
+		json_object_object_add(o, "vg", json_object_new_string(v->vg));
+		json_object_object_add(o, "lv", json_object_new_string(v->lv));
+		json_object_object_add(o, "kind", json_object_new_string(
+						 v->kind == VOLUME_SPARSE ? "sparse" : "snapshot"));
+		json_object_object_add(o, "origin", v->kind == VOLUME_SPARSE ? NULL :
+				       json_object_new_string(v->snap.origin->name));
+		json_object_object_add(o, "merging", json_object_new_boolean(v->snap.merging));
+	}
 
 	json_object_object_add(o, "valid", json_object_new_boolean(h->valid != 0));
 	json_object_object_add(o, "version", json_object_new_uint64(h->version));
@@ -92,7 +106,7 @@ static void print_json(struct snapcow_store *s, const struct snapcow_stats *st,
 	json_object_put(o);
 }
 
-static void print_human(struct snapcow_store *s, const char *path,
+static void print_human(struct snapcow_store *s, const struct volume *v, const char *path,
 			const struct snapcow_stats *st, const struct snapcow_uncommitted *u,
 			int scanned, int full)
 {
@@ -100,7 +114,19 @@ static void print_human(struct snapcow_store *s, const char *path,
 	uint32_t cb = snapcow_store_chunk_bytes(s);
 	char b1[32];
 
-	human_line("store:", "%s", path);
+	if (v->kind == VOLUME_OTHER) {
+		human_line("store:", "%s", path);
+	} else {
+		if (v->kind == VOLUME_SPARSE)
+			human_line("volume:", "%s/%s, sparse volume (the origin is the zero "
+				   "target), %s%s", v->vg, v->lv, format_size(v->size, b1, sizeof(b1)),
+				   v->snap.merging ? ", merging" : "");
+		else
+			human_line("volume:", "%s/%s, snapshot of %s/%s, %s%s", v->vg, v->lv, v->vg,
+				   v->snap.origin->name, format_size(v->size, b1, sizeof(b1)),
+				   v->snap.merging ? ", merging" : "");
+		human_line("store:", "the COW, %s", v->cow_where);
+	}
 	human_line("valid:", "%s (flag %" PRIu32 ")", h->valid ? "yes" : "no", h->valid);
 	human_line("version:", "%" PRIu32, h->version);
 	human_line("chunk size:", "%" PRIu32 " sectors (%s)", h->chunk_sectors,
@@ -135,12 +161,15 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
+		VOLUME_LONGOPTS,
 		TOOL_STD_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const formats[] = { "human", "json", NULL };
 	struct snapcow_uncommitted u = { 0 };
+	struct volume_opts vo = { 0 };
 	const struct snapcow_header *h;
+	struct volume v;
 	struct snapcow_store *s;
 	struct snapcow_stats st;
 	int format = FORMAT_HUMAN, scanned = 0, full, c, r;
@@ -149,6 +178,8 @@ int main(int argc, char **argv)
 
 	tool_init(argv[0]);
 	while ((c = getopt_long(argc, argv, "f:qhV", longopts, NULL)) != -1) {
+		if (volume_parse(&vo, c, optarg, EXIT_FAIL))
+			continue;
 		switch (c) {
 		case 'f':
 			format = parse_format(optarg, formats, EXIT_FAIL);
@@ -162,7 +193,7 @@ int main(int argc, char **argv)
 	}
 	path = one_operand(argc, argv, optind, "store", EXIT_FAIL);
 
-	s = store_open_or_exit(path, 0, EXIT_FAIL);
+	s = volume_store_open(&vo, path, &v, EXIT_FAIL);
 	h = snapcow_store_header(s);
 	mark = tool_lib_errors();
 	r = snapcow_store_scan(s, &st);
@@ -184,9 +215,10 @@ int main(int argc, char **argv)
 	full = st.full || (scanned && u.reaches_end);
 
 	if (format == FORMAT_JSON)
-		print_json(s, &st, &u, scanned, full);
+		print_json(s, &v, &st, &u, scanned, full);
 	else
-		print_human(s, path, &st, &u, scanned, full);
+		print_human(s, &v, path, &st, &u, scanned, full);
 	snapcow_store_free(s);
+	volume_close(&v);
 	return EXIT_OK;
 }

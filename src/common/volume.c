@@ -1,0 +1,350 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Where the volumes are (see volume.h). */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dmdev.h"
+#include "tool.h"
+#include "volume.h"
+#include "volume_live.h"
+
+int volume_parse(struct volume_opts *o, int c, const char *arg, int usage_code)
+{
+	switch (c) {
+	case VOLUME_PV:
+		if (o->npv == VOLUME_MAX_PVS) {
+			warnx("at most %d --pv", VOLUME_MAX_PVS);
+			try_help(usage_code);
+		}
+		o->pv[o->npv++] = arg;
+		return 1;
+	case VOLUME_METADATA:
+		o->metadata = arg;
+		return 1;
+	}
+	return 0;
+}
+
+static int valid_name(const char *s, size_t n)
+{
+	if (!n || n >= LVM_NAME_MAX || s[0] == '-')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("+_.-", s[i]))
+			return 0;
+	return 1;
+}
+
+int volume_split_name(const char *s, char *vg, size_t vlen, char *lv, size_t llen)
+{
+	const char *slash;
+
+	if (!strncmp(s, "/dev/", 5))
+		s += 5;
+	slash = strchr(s, '/');
+	if (!slash || strchr(slash + 1, '/') || !valid_name(s, (size_t)(slash - s)) ||
+	    !valid_name(slash + 1, strlen(slash + 1)))
+		return -EINVAL;
+	snprintf(vg, vlen, "%.*s", (int)(slash - s), s);
+	snprintf(lv, llen, "%s", slash + 1);
+	return 0;
+}
+
+int volume_is_name(const struct volume_opts *o, const char *operand)
+{
+	char vg[LVM_NAME_MAX], lv[LVM_NAME_MAX];
+	struct stat st;
+
+	if (volume_split_name(operand, vg, sizeof(vg), lv, sizeof(lv)) < 0)
+		return 0;
+	if (o->npv || o->metadata)
+		return 1;
+	/* /dev/VG/LV of an active volume is a device: read it as a store */
+	return stat(operand, &st) < 0;
+}
+
+/* ---- Choosing the metadata ---------------------------------------------- */
+
+static int add_vg(struct volume_set *set, struct lvm_vg *vg)
+{
+	struct lvm_vg **n = realloc(set->vgs, (set->nvgs + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	set->vgs = n;
+	set->vgs[set->nvgs++] = vg;
+	return 0;
+}
+
+static struct lvm_vg *find_vg(const struct volume_set *set, const char *name)
+{
+	for (size_t i = 0; i < set->nvgs; i++)
+		if (!strcmp(set->vgs[i]->name, name))
+			return set->vgs[i];
+	return NULL;
+}
+
+/* The copy LVM would use for VG @name: the highest seqno among the texts
+ * the metadata areas' headers point at whose checksum holds; when none
+ * holds, the highest seqno among the older copies that parse. */
+static const struct lvm_text *best_text(const struct volume_set *set, const char *name,
+					const struct lvm_pv **on, int *fallback)
+{
+	const struct lvm_text *best = NULL, *older = NULL;
+
+	for (size_t i = 0; i < set->pvs.n; i++) {
+		const struct lvm_pv *pv = &set->pvs.pv[i];
+
+		for (size_t k = 0; k < pv->ntexts; k++) {
+			const struct lvm_text *t = &pv->texts[k];
+
+			if (strcmp(t->vgname, name))
+				continue;
+			if (t->current && t->crc_ok && (!best || t->seqno > best->seqno)) {
+				best = t;
+				*on = pv;
+			} else if (!t->current && (!older || t->seqno > older->seqno)) {
+				older = t;
+				if (!best)
+					*on = pv;
+			}
+		}
+	}
+	*fallback = !best && older;
+	return best ? best : older;
+}
+
+static void parse_best(struct volume_set *set, const char *name, int code)
+{
+	const struct lvm_pv *on = NULL;
+	int fallback = 0;
+	const struct lvm_text *t = best_text(set, name, &on, &fallback);
+	struct lvm_vg *vg;
+	char why[512];
+	int r;
+
+	if (!t)
+		return;
+	r = lvm_vg_parse(t->text, t->len, &vg, why, sizeof(why));
+	if (r < 0)
+		errx(code, "%s: offset %" PRIu64 ": VG %s metadata (seqno %" PRIu64 "): %s", on->path,
+		     on->base + t->offset, name, t->seqno, why);
+	snprintf(vg->source, sizeof(vg->source), "%s offset %" PRIu64 ", seqno %" PRIu64, on->path,
+		 on->base + t->offset, vg->seqno);
+	if (fallback)
+		warnx("warning: VG %s: no metadata area holds a current copy whose checksum holds; "
+		      "using the newest older copy found in the buffer: %s", name, vg->source);
+	if (add_vg(set, vg) < 0)
+		errx(code, "out of memory");
+}
+
+/* Every VG named by a text on the PVs, each from its best copy. */
+static void parse_all(struct volume_set *set, int code)
+{
+	for (size_t i = 0; i < set->pvs.n; i++)
+		for (size_t k = 0; k < set->pvs.pv[i].ntexts; k++) {
+			const char *name = set->pvs.pv[i].texts[k].vgname;
+
+			if (name[0] && !find_vg(set, name))
+				parse_best(set, name, code);
+		}
+}
+
+static void read_backup(struct volume_set *set, const char *path, int code)
+{
+	struct lvm_vg *vg, *disk;
+	char why[512], *text = NULL;
+	size_t len = 0;
+	FILE *f = fopen(path, "r");
+	int r;
+
+	if (!f)
+		errx(code, "cannot open %s: %s", path, strerror(errno));
+	text = calloc(1, 16 << 20);
+	if (text)
+		len = fread(text, 1, (16 << 20) - 1, f);
+	fclose(f);
+	if (!text)
+		errx(code, "out of memory");
+	r = lvm_vg_parse(text, len, &vg, why, sizeof(why));
+	free(text);
+	if (r < 0)
+		errx(code, "%s: %s", path, why);
+	snprintf(vg->source, sizeof(vg->source), "%s, seqno %" PRIu64, path, vg->seqno);
+	disk = find_vg(set, vg->name);
+	if (disk && disk->seqno > vg->seqno)
+		warnx("warning: VG %s: the PVs hold newer metadata (seqno %" PRIu64 ") than %s "
+		      "(seqno %" PRIu64 "); using %s as asked", vg->name, disk->seqno, path,
+		      vg->seqno, path);
+	for (size_t i = 0; i < set->nvgs; i++)
+		if (set->vgs[i] == disk) {
+			lvm_vg_free(disk);
+			set->vgs[i] = vg;
+			return;
+		}
+	if (add_vg(set, vg) < 0)
+		errx(code, "out of memory");
+}
+
+static void scan_pvs(struct volume_set *set, const char *const *paths, int n, int code)
+{
+	char why[512];
+
+	for (int i = 0; i < n; i++) {
+		size_t before = set->pvs.n;
+		int r = lvm_pv_scan(paths[i], &set->pvs, why, sizeof(why));
+
+		if (r <= 0)
+			errx(code, "%s", why);
+		for (size_t k = before; k < set->pvs.n; k++)
+			for (int m = 0; m < set->pvs.pv[k].nnotes; m++)
+				warnx("warning: %s: PV %s: %s", paths[i], set->pvs.pv[k].uuid,
+				      set->pvs.pv[k].notes[m]);
+	}
+}
+
+void volume_set_open(const struct volume_opts *o, struct volume_set *set, int code)
+{
+	char **live = NULL;
+	int nlive = 0;
+
+	memset(set, 0, sizeof(*set));
+	dmdev_init(1); /* libdevmapper's config parser: quiet */
+	if (!o->npv) {
+		nlive = volume_live_pvs(&live, code);
+		set->live = 1;
+	}
+	scan_pvs(set, o->npv ? o->pv : (const char *const *)live, o->npv ? o->npv : nlive, code);
+	volume_live_free(live, nlive);
+	parse_all(set, code);
+	if (o->metadata)
+		read_backup(set, o->metadata, code);
+	for (size_t i = 0; i < set->nvgs; i++) {
+		struct lvm_vg *vg = set->vgs[i];
+
+		if (lvm_vg_attach(vg, &set->pvs))
+			for (size_t k = 0; k < vg->npvs; k++)
+				if (!vg->pvs[k].found)
+					warnx("warning: VG %s: PV %s (UUID %s, last seen as %s) is "
+					      "missing: volumes on it cannot be read", vg->name,
+					      vg->pvs[k].name, vg->pvs[k].id,
+					      vg->pvs[k].device[0] ? vg->pvs[k].device : "?");
+	}
+	if (!set->nvgs)
+		errx(code, "no LVM volume group metadata found on the physical volumes given");
+}
+
+void volume_set_close(struct volume_set *set)
+{
+	for (size_t i = 0; i < set->nvgs; i++)
+		lvm_vg_free(set->vgs[i]);
+	free(set->vgs);
+	lvm_pv_list_free(&set->pvs);
+	memset(set, 0, sizeof(*set));
+}
+
+/* ---- One volume ---------------------------------------------------------- */
+
+/* @lv's bytes: pieces on the PV images, or the active dm device @dm. */
+static struct snapcow_dev *lv_dev(const struct volume *v, const struct lvm_vg *vg,
+				  const struct lvm_lv *lv, const char *dm_suffix, int *fd,
+				  char *where, size_t wlen, int code)
+{
+	struct snapcow_dev_piece *p;
+	struct snapcow_dev *d;
+	char why[512], name[300];
+	size_t n;
+	int r;
+
+	if (v->set.live && volume_live_dm(vg->name, lv->name, dm_suffix, fd, where, wlen)) {
+		r = snapcow_dev_new_fd(*fd, where, &d);
+		if (r < 0)
+			errx(code, "%s: %s", where, strerror(-r));
+		return d;
+	}
+	r = lvm_lv_pieces(vg, lv, &p, &n, why, sizeof(why));
+	if (r < 0)
+		errx(code, "%s/%s: %s", vg->name, lv->name, why);
+	lvm_lv_pe_ranges(vg, lv, where, wlen);
+	snprintf(name, sizeof(name), "%s/%s", vg->name, lv->name);
+	r = snapcow_dev_new_pieces(name, p, n, &d);
+	free(p);
+	if (r < 0)
+		errx(code, "%s: %s", name, strerror(-r));
+	return d;
+}
+
+void volume_open(const struct volume_opts *o, const char *name, struct volume *v, int code)
+{
+	const struct lvm_lv *lv;
+	struct lvm_vg *vg;
+
+	memset(v, 0, sizeof(*v));
+	v->cow_fd = v->origin_fd = -1;
+	if (volume_split_name(name, v->vg, sizeof(v->vg), v->lv, sizeof(v->lv)) < 0)
+		errx(code, "%s: not a volume name: expected VG/LV (or /dev/VG/LV)", name);
+	volume_set_open(o, &v->set, code);
+	vg = find_vg(&v->set, v->vg);
+	if (!vg)
+		errx(code, "%s: no volume group %s on the physical volumes %s", name, v->vg,
+		     v->set.live ? "LVM reports" : "given");
+	lv = lvm_vg_find_lv(vg, v->lv);
+	if (!lv)
+		errx(code, "%s: no logical volume %s in VG %s (%s)", name, v->lv, v->vg, vg->source);
+	if (!lvm_vg_snapshot(vg, lv, &v->snap)) {
+		const struct lvm_seg *ts;
+		const struct lvm_lv *pool;
+
+		errx(code, "%s is %s, not a snapshot or a sparse volume", name,
+		     lvm_vg_thin(vg, lv, &ts, &pool) ? "a thin volume (reading thin volumes "
+		     "needs the pool's metadata: see snap_extract --thin-meta)" : "no snapshot");
+	}
+	v->kind = v->snap.sparse ? VOLUME_SPARSE : VOLUME_SNAPSHOT;
+	v->size = v->snap.size;
+	v->cow = lv_dev(v, vg, lv, "-cow", &v->cow_fd, v->cow_where, sizeof(v->cow_where), code);
+	if (!v->snap.sparse)
+		v->origin = lv_dev(v, vg, v->snap.origin, "-real", &v->origin_fd, v->origin_where,
+				   sizeof(v->origin_where), code);
+	else
+		snprintf(v->origin_where, sizeof(v->origin_where), "zero target");
+}
+
+void volume_close(struct volume *v)
+{
+	snapcow_dev_free(v->cow);
+	snapcow_dev_free(v->origin);
+	if (v->cow_fd >= 0)
+		close(v->cow_fd);
+	if (v->origin_fd >= 0)
+		close(v->origin_fd);
+	volume_set_close(&v->set);
+	memset(v, 0, sizeof(*v));
+	v->cow_fd = v->origin_fd = -1;
+}
+
+struct snapcow_store *volume_store_open(const struct volume_opts *o, const char *operand,
+					struct volume *v, int code)
+{
+	struct snapcow_store *s;
+	unsigned long mark;
+	int r;
+
+	memset(v, 0, sizeof(*v));
+	v->cow_fd = v->origin_fd = -1;
+	v->kind = VOLUME_OTHER;
+	if (!volume_is_name(o, operand))
+		return store_open_or_exit(operand, 0, code);
+	volume_open(o, operand, v, code);
+	mark = tool_lib_errors();
+	r = snapcow_store_open_dev(tool_ctx(), v->cow, 0, &s);
+	if (r < 0)
+		lib_failed(code, mark, r, "cannot open %s", operand);
+	return s;
+}

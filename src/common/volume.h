@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Where the volumes are: a VG/LV name turned into the byte sources a tool
+ * reads (the COW store, the origin or the zero target, the size and chunk
+ * size), from physical volumes given as disk images or block devices
+ * (--pv, a partition table in front is fine), a metadata backup
+ * (--metadata), or the live system (the PVs LVM reports, the active
+ * device-mapper devices).
+ */
+#ifndef SNAPRESCUE_VOLUME_H
+#define SNAPRESCUE_VOLUME_H
+
+#include <getopt.h>
+#include <stdint.h>
+
+#include "lvm_vg.h"
+#include "snapcow.h"
+
+enum {
+	VOLUME_PV = 0x1100,
+	VOLUME_METADATA,
+};
+
+#define VOLUME_LONGOPTS                                              \
+	{ "pv", required_argument, NULL, VOLUME_PV },                \
+	{ "metadata", required_argument, NULL, VOLUME_METADATA }
+
+#define VOLUME_HELP                                                                         \
+	"      --pv PATH            a physical volume (disk image, partitioned image or\n"      \
+	"                           device) to find VG/LV on, offline; repeatable\n"            \
+	"      --metadata FILE      the VG's metadata from a backup or archive file\n"          \
+	"                           (/etc/lvm/backup/VG) instead of the PVs' own\n"
+
+#define VOLUME_MAX_PVS 64
+
+struct volume_opts {
+	const char *pv[VOLUME_MAX_PVS];
+	int npv;
+	const char *metadata;
+};
+
+/* Handle option @c if it is one of the volume options (a bad value: usage
+ * error, exit @usage_code).  Returns: 1 if handled, else 0. */
+int volume_parse(struct volume_opts *o, int c, const char *arg, int usage_code);
+
+/* Returns: 1 if @operand names a volume (VG/LV or /dev/VG/LV, and no file
+ * of that name exists, or --pv / --metadata were given), else 0. */
+int volume_is_name(const struct volume_opts *o, const char *operand);
+
+/* The volume group(s) found: each PV, the metadata chosen and why. */
+struct volume_set {
+	struct lvm_pv_list pvs;
+	struct lvm_vg **vgs;
+	size_t nvgs;
+	int live;              /* found through LVM on this system */
+};
+
+/* Find every VG on the PVs of @o (or the live system's when @o has none),
+ * reporting on stderr what was damaged and which metadata copy was used.
+ * Exits @code when nothing can be read. */
+void volume_set_open(const struct volume_opts *o, struct volume_set *set, int code);
+void volume_set_close(struct volume_set *set);
+
+enum volume_kind {
+	VOLUME_SNAPSHOT,  /* a classic snapshot of a real origin */
+	VOLUME_SPARSE,    /* a --virtualsize volume: the origin is the zero target */
+	VOLUME_THIN,      /* a thin volume */
+	VOLUME_OTHER,
+};
+
+/* A snapshot or sparse volume, ready to read. */
+struct volume {
+	char vg[LVM_NAME_MAX], lv[LVM_NAME_MAX];
+	enum volume_kind kind;
+	struct lvm_snapshot snap;
+	struct snapcow_dev *cow;     /* the store */
+	struct snapcow_dev *origin;  /* NULL: the zero target */
+	uint64_t size;               /* bytes the snapshot shows */
+	char cow_where[512];         /* "a.img (pv0):8-9 b.img (pv1):0-1 ..." or a device */
+	char origin_where[512];
+	int cow_fd, origin_fd;       /* live: the dm devices opened */
+	struct volume_set set;
+};
+
+/* Open VG/LV @name (a snapshot or sparse volume) or exit @code with a
+ * message naming what is missing (the PV by UUID and name, the LV). */
+void volume_open(const struct volume_opts *o, const char *name, struct volume *v, int code);
+void volume_close(struct volume *v);
+
+/* The store of the operand: a path (opened as it is), or a volume name
+ * (through volume_open(), whose result is kept in *@v for the origin and
+ * size; v->kind is VOLUME_OTHER for a path).  Exits @code on failure. */
+struct snapcow_store *volume_store_open(const struct volume_opts *o, const char *operand,
+					struct volume *v, int code);
+
+/* Split "VG/LV" or "/dev/VG/LV".  Returns: 0, or -EINVAL. */
+int volume_split_name(const char *s, char *vg, size_t vlen, char *lv, size_t llen);
+
+#endif
