@@ -15,7 +15,8 @@ CC=${CC:-cc}
 
 die() { echo "bench: $*" >&2; exit 1; }
 
-# The bench's own helpers, built against this build's libsnapcow.
+# The bench's own helpers, built against this build's libsnapcow (which
+# needs zlib for its CRC-32).
 build_helpers() {
 	mkdir -p "$BUILD/bench"
 	local f
@@ -23,7 +24,8 @@ build_helpers() {
 		if [ ! -x "$BUILD/bench/$f" ] || [ "$TOP/bench/$f.c" -nt "$BUILD/bench/$f" ]; then
 			$CC -O2 -std=gnu11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Wall -Wextra \
 				-I"$TOP/include" -o "$BUILD/bench/$f" "$TOP/bench/$f.c" \
-				"$BUILD/lib/libsnapcow.a" || die "cannot build bench/$f.c"
+				"$BUILD/lib/libsnapcow.a" $(pkg-config --libs zlib 2>/dev/null || echo -lz) ||
+				die "cannot build bench/$f.c"
 		fi
 	done
 	GEN=$BUILD/bench/gen

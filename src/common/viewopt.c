@@ -11,6 +11,19 @@
 #include "tool.h"
 #include "viewopt.h"
 
+int viewopt_short(int c)
+{
+	switch (c) {
+	case 'O':
+		return VIEWOPT_ORIGIN;
+	case 'z':
+		return VIEWOPT_ZERO_ORIGIN;
+	case 's':
+		return VIEWOPT_SIZE;
+	}
+	return c;
+}
+
 int viewopt_parse(struct viewopt *o, int c, const char *arg, int usage_code)
 {
 	switch (c) {
@@ -96,16 +109,21 @@ void viewopt_open(const struct viewopt *o, const char *store_path, struct viewse
 	vs->chunk_bytes = snapcow_store_chunk_bytes(vs->store);
 	vs->invalid = snapcow_store_header(vs->store)->valid == 0;
 	if (vs->invalid && !o->ignore_invalid && !o->invalid_is_warning)
-		errx(fail_code, "%s: the snapshot is marked invalid (the kernel fails all I/O "
-		     "to it); pass --ignore-invalid to read its committed table anyway",
-		     store_path);
+		errx(fail_code, "%s: store is marked invalid (valid flag 0 at byte offset 4): "
+		     "the kernel would refuse to read it; --ignore-invalid reads what it "
+		     "committed", store_path);
 	if (o->origin) {
 		vs->origin_fd = open(o->origin, O_RDONLY | O_CLOEXEC);
 		if (vs->origin_fd < 0)
 			errx(fail_code, "cannot open %s: %s", o->origin, strerror(errno));
 		r = fd_size(vs->origin_fd, NULL, &osize);
 		if (r < 0)
-			errx(fail_code, "cannot get the size of %s: %s", o->origin, strerror(-r));
+			errx(fail_code, "cannot get the size of %s: %s", o->origin,
+			     r == -EINVAL ? "not a regular file or block device" : strerror(-r));
+		if (o->size_within_origin && o->size > osize)
+			errx(fail_code, "--size %" PRIu64 " is larger than the origin %s (%" PRIu64
+			     " bytes)", o->size, o->origin, osize);
+		vs->origin = o->origin;
 	}
 	vs->size = o->size ? o->size : osize;
 	if (!vs->size)

@@ -26,13 +26,21 @@ enum {
 	{ "size", required_argument, NULL, VIEWOPT_SIZE },                   \
 	{ "ignore-invalid", no_argument, NULL, VIEWOPT_IGNORE_INVALID }
 
-/* The same options as help text lines. */
-#define VIEWOPT_HELP                                                                       \
-	"      --origin FILE|DEV   the origin the snapshot was taken of (read only)\n"         \
-	"      --zero-origin       the origin is the zero target (a --virtualsize volume)\n"   \
-	"      --size BYTES        size of the view (required with --zero-origin;\n"           \
+/* Short options a tool may give them (snap_extract: -O, -z, -s): add
+ * VIEWOPT_SHORTOPTS to its getopt string and pass each option through
+ * viewopt_short() before viewopt_parse(). */
+#define VIEWOPT_SHORTOPTS "O:zs:"
+
+/* The same options as help text lines; VIEWOPT_HELP_SHORT shows the short
+ * options too. */
+#define VIEWOPT_HELP_LINES(o, z, s)                                                        \
+	"  " o "--origin FILE|DEV   the origin the snapshot was taken of (read only)\n"       \
+	"  " z "--zero-origin       the origin is the zero target (a --virtualsize volume)\n" \
+	"  " s "--size BYTES        size of the view (required with --zero-origin;\n"         \
 	"                          default: the origin's size); k, M, G suffixes\n"            \
 	"      --ignore-invalid    read an invalidated store's committed table anyway\n"
+#define VIEWOPT_HELP VIEWOPT_HELP_LINES("    ", "    ", "    ")
+#define VIEWOPT_HELP_SHORT VIEWOPT_HELP_LINES("-O, ", "-z, ", "-s, ")
 
 struct viewopt {
 	const char *origin;
@@ -42,7 +50,14 @@ struct viewopt {
 	/* Set by read-only reports (snap_fsck, snap_rmap): an invalid store
 	 * is read with a prominent warning instead of refused. */
 	int invalid_is_warning;
+	/* Set by tools that write the view out (snap_extract): a --size
+	 * larger than the origin is refused instead of read as zeros. */
+	int size_within_origin;
 };
+
+/* Returns: the view option code of short option @c ('O', 'z', 's' of
+ * VIEWOPT_SHORTOPTS), else @c. */
+int viewopt_short(int c);
 
 /* Handle option @c (from getopt_long) if it is a view option.  A bad value
  * prints a message and exits @usage_code.  Returns: 1 if handled, else 0. */
@@ -56,6 +71,7 @@ struct viewset {
 	struct snapcow_store *store;
 	struct snapcow_view *view;
 	int origin_fd;      /* -1 for a zero origin */
+	const char *origin; /* the origin's path (NULL for a zero origin) */
 	uint64_t size;      /* view bytes */
 	uint32_t chunk_bytes;
 	int invalid;        /* the store's header says invalid */

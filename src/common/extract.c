@@ -1,0 +1,609 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The view written out as a sparse file or a stream (see extract.h).
+ *
+ * One engine, two callers: extract_view() reads the store and the origin
+ * through their descriptors (copy_file_range() and SEEK_DATA need the
+ * origin's) and says what failed where; extract_copy_sparse() has only the
+ * view, so it reads through snapcow_view_pread() and prints nothing.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "extract.h"
+#include "tool.h"
+
+#define STAGE_BYTES (8U << 20) /* staging buffer: one output range */
+#define ZERO_BYTES (1U << 20)  /* zeros written per call to a stream */
+#define COPY_BLOCK 4096U       /* extract_copy_sparse(): hole granularity */
+
+/* Where a run of the view is read from. */
+struct source {
+	int fd;              /* -1: through the view (snapcow_view_pread) */
+	const char *name;
+	int seekable_holes;  /* regular file: SEEK_DATA/SEEK_HOLE work */
+	uint64_t seg_start;  /* cached data segment [seg_start, seg_end) */
+	uint64_t seg_end;
+};
+
+struct job {
+	struct snapcow_view *v;
+	struct source store, origin;
+	int fd;              /* the output */
+	int stream;          /* write everything in sequence, zeros too */
+	const char *name;
+	int report;          /* print what failed */
+	int cfr;             /* copy_file_range still worth trying */
+	uint32_t block;      /* all-zero blocks of this size stay holes */
+	unsigned char *buf;  /* staged bytes of [off, off + len) */
+	size_t len;
+	uint64_t off;
+	uint64_t pos;        /* stream: bytes written so far */
+	uint64_t written;    /* bytes written (holes not counted) */
+	unsigned char *zeros; /* stream: ZERO_BYTES of zeros */
+};
+
+static void PRINTF_LIKE(2, 3) report(const struct job *j, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (!j->report)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	warnx("%s", msg);
+}
+
+/* One write to the output: at @off of a file, in sequence to a stream. */
+static int write_out(struct job *j, const void *buf, size_t len, uint64_t off)
+{
+	int r = j->stream ? write_full(j->fd, buf, len) : pwrite_full(j->fd, buf, len, off);
+
+	if (r < 0)
+		report(j, "cannot write %s at byte offset %" PRIu64 ": %s", j->name,
+		       j->stream ? j->pos : off, strerror(-r));
+	else
+		j->written += len;
+	if (j->stream)
+		j->pos += len;
+	return r;
+}
+
+/* Bytes from staged offset @i to the end of its block (or of the stage). */
+static size_t piece_at(const struct job *j, size_t i)
+{
+	size_t piece = j->block - (size_t)((j->off + i) % j->block);
+
+	return piece < j->len - i ? piece : j->len - i;
+}
+
+/* Write the staged range: all of it to a stream; to a file, only the
+ * blocks that are not all zeros (the others stay holes). */
+static int flush(struct job *j)
+{
+	size_t i = 0, start;
+	int r = 0;
+
+	if (j->stream && j->len)
+		r = write_out(j, j->buf, j->len, j->off);
+	while (!j->stream && !r && i < j->len) {
+		/* Pieces end on block boundaries of the output. */
+		start = i;
+		while (i < j->len && !is_zero(j->buf + i, piece_at(j, i)))
+			i += piece_at(j, i);
+		if (i > start)
+			r = write_out(j, j->buf + start, i - start, j->off + start);
+		while (i < j->len && is_zero(j->buf + i, piece_at(j, i)))
+			i += piece_at(j, i);
+	}
+	j->len = 0;
+	return r;
+}
+
+/* Read @n bytes of @src at @at (for the view: at view offset @dst). */
+static int source_read(struct job *j, const struct source *src, void *buf, size_t n, uint64_t at,
+		       uint64_t dst)
+{
+	ssize_t got;
+	int r;
+
+	if (src->fd < 0) {
+		got = snapcow_view_pread(j->v, buf, n, dst);
+		return got < 0 ? (int)got : (size_t)got < n ? -EIO : 0;
+	}
+	r = pread_full(src->fd, buf, n, at);
+	if (r < 0)
+		report(j, "cannot read %s at byte offset %" PRIu64 ": %s", src->name, at,
+		       r == -EIO ? "it ends early" : strerror(-r));
+	return r;
+}
+
+/* Read @len bytes of @src at @at into the output at @dst (staged). */
+static int stage_read(struct job *j, const struct source *src, uint64_t at, uint64_t dst,
+		      uint64_t len)
+{
+	int r = 0;
+
+	if (j->len && j->off + j->len != dst)
+		r = flush(j);
+	while (!r && len) {
+		size_t n;
+
+		if (j->len == STAGE_BYTES)
+			r = flush(j);
+		if (r < 0)
+			break;
+		if (!j->len)
+			j->off = dst;
+		n = STAGE_BYTES - j->len;
+		if (n > len)
+			n = (size_t)len;
+		r = source_read(j, src, j->buf + j->len, n, at, dst);
+		j->len += n;
+		at += n;
+		dst += n;
+		len -= n;
+	}
+	return r;
+}
+
+/* @len bytes of zeros: holes in a file, written to a stream. */
+static int put_zeros(struct job *j, uint64_t len)
+{
+	int r = flush(j);
+
+	while (!r && j->stream && len) {
+		size_t n = len < ZERO_BYTES ? (size_t)len : ZERO_BYTES;
+
+		r = write_out(j, j->zeros, n, 0);
+		len -= n;
+	}
+	return r;
+}
+
+/* Copy [@off, @off + @len) of the origin to the same offset of a file
+ * output in the kernel.  Returns bytes done (less than @len when
+ * copy_file_range is not supported here: the caller stages the rest), or
+ * a negative errno. */
+static int64_t copy_segment(struct job *j, uint64_t off, uint64_t len)
+{
+	const struct source *src = &j->origin;
+	uint64_t done = 0;
+
+	while (done < len) {
+		loff_t in = (loff_t)(off + done), out = in;
+		size_t want = len - done > (1ULL << 30) ? (size_t)1 << 30 : (size_t)(len - done);
+		ssize_t n = copy_file_range(src->fd, &in, j->fd, &out, want, 0);
+
+		if (n < 0) {
+			int e = errno;
+
+			if (e == EINTR)
+				continue;
+			if (done == 0 && (e == EXDEV || e == EINVAL || e == ENOSYS ||
+					  e == EOPNOTSUPP || e == EBADF)) {
+				j->cfr = 0;
+				return 0;
+			}
+			report(j, "cannot copy %s to %s at byte offset %" PRIu64 ": %s", src->name,
+			       j->name, off + done, strerror(e));
+			return -e;
+		}
+		if (n == 0) {
+			report(j, "cannot read %s at byte offset %" PRIu64 ": it ends early",
+			       src->name, off + done);
+			return -EIO;
+		}
+		done += (uint64_t)n;
+		j->written += (uint64_t)n;
+	}
+	return (int64_t)done;
+}
+
+/* Find the origin's data segment at or after @off, within @end.  Returns
+ * 1 with [*ds, *de), 0 if the rest up to @end is a hole, or -errno. */
+static int origin_data(struct source *src, uint64_t off, uint64_t end, uint64_t *ds,
+		       uint64_t *de)
+{
+	off_t d, h;
+
+	*ds = off;
+	*de = end;
+	if (!src->seekable_holes)
+		return 1;
+	if (off >= src->seg_start && off < src->seg_end) {
+		*de = src->seg_end < end ? src->seg_end : end;
+		return 1;
+	}
+	d = lseek(src->fd, (off_t)off, SEEK_DATA);
+	if (d < 0) {
+		if (errno == ENXIO)
+			return 0;
+		if (errno != EINVAL && errno != EOPNOTSUPP)
+			return -errno;
+		/* No SEEK_DATA here: treat everything as data. */
+		src->seekable_holes = 0;
+		return 1;
+	}
+	if ((uint64_t)d >= end)
+		return 0;
+	h = lseek(src->fd, d, SEEK_HOLE);
+	if (h < 0)
+		return -errno;
+	src->seg_start = (uint64_t)d;
+	src->seg_end = (uint64_t)h;
+	*ds = (uint64_t)d;
+	*de = (uint64_t)h < end ? (uint64_t)h : end;
+	return 1;
+}
+
+/* [@off, @off + @len) from the origin: its holes stay holes, its data is
+ * copied in the kernel where possible, staged otherwise. */
+static int copy_origin(struct job *j, uint64_t off, uint64_t len)
+{
+	const uint64_t end = off + len;
+	int r;
+
+	if (j->stream || j->origin.fd < 0)
+		return stage_read(j, &j->origin, off, off, len);
+	while (off < end) {
+		uint64_t ds = 0, de = 0;
+		int64_t n = 0;
+
+		r = origin_data(&j->origin, off, end, &ds, &de);
+		if (r < 0) {
+			report(j, "cannot seek %s at byte offset %" PRIu64 ": %s", j->origin.name,
+			       off, strerror(-r));
+			return r;
+		}
+		if (r == 0)
+			return put_zeros(j, end - off);
+		r = ds > off ? put_zeros(j, ds - off) : 0;
+		if (!r && j->cfr) {
+			r = flush(j);
+			n = r < 0 ? r : copy_segment(j, ds, de - ds);
+			r = n < 0 ? (int)n : 0;
+		}
+		if (!r && ds + (uint64_t)n < de)
+			r = stage_read(j, &j->origin, ds + (uint64_t)n, ds + (uint64_t)n,
+				       de - ds - (uint64_t)n);
+		if (r < 0)
+			return r;
+		off = de;
+	}
+	return 0;
+}
+
+/* Write [@off, @end) of the view (or up to its end), updating @p. */
+static int copy_range(struct job *j, uint64_t off, uint64_t end, struct progress *p)
+{
+	struct snapcow_extent e;
+	uint64_t n;
+	int r;
+
+	while (off < end) {
+		r = snapcow_view_extent(j->v, off, &e);
+		if (r > 0) /* the end of the view */
+			break;
+		if (r < 0)
+			return r;
+		if (!e.length) {
+			report(j, "%s: empty extent at byte offset %" PRIu64, j->store.name, off);
+			return -EIO;
+		}
+		n = e.length < end - off ? e.length : end - off;
+		if (e.source == SNAPCOW_SRC_COW)
+			r = stage_read(j, &j->store, e.source_offset, off, n);
+		else if (e.source == SNAPCOW_SRC_ORIGIN)
+			r = copy_origin(j, off, n);
+		else
+			r = put_zeros(j, n);
+		if (r < 0)
+			return r;
+		off += n;
+		if (p)
+			progress_update(p, off);
+	}
+	return flush(j);
+}
+
+static int job_init(struct job *j, struct snapcow_view *v, int stream)
+{
+	memset(j, 0, sizeof(*j));
+	j->v = v;
+	j->store.fd = j->origin.fd = j->fd = -1;
+	j->stream = stream;
+	j->buf = malloc(STAGE_BYTES);
+	j->zeros = stream ? calloc(1, ZERO_BYTES) : NULL;
+	if (!j->buf || (stream && !j->zeros)) {
+		free(j->buf);
+		free(j->zeros);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void job_free(struct job *j)
+{
+	free(j->buf);
+	free(j->zeros);
+}
+
+int extract_copy_sparse(struct snapcow_view *v, int fd, uint64_t off, uint64_t len,
+			uint64_t *copied)
+{
+	struct job j;
+	int r;
+
+	if (copied)
+		*copied = 0;
+	if (off + len < off)
+		return -EINVAL;
+	r = job_init(&j, v, 0);
+	if (r < 0)
+		return r;
+	j.fd = fd;
+	j.name = j.store.name = j.origin.name = "the view";
+	j.block = COPY_BLOCK;
+	r = copy_range(&j, off, off + len, NULL);
+	if (copied)
+		*copied = j.written;
+	job_free(&j);
+	return r;
+}
+
+/* ---- The output of extract_view() -------------------------------------- */
+
+/* The file we created, removed on failure and on SIGINT/SIGTERM/SIGHUP. */
+static char *volatile created_path;
+static const int signals[] = { SIGINT, SIGTERM, SIGHUP };
+static struct sigaction old_actions[3];
+static int caught[3];
+
+static void on_signal(int sig)
+{
+	char *path = created_path;
+
+	if (path)
+		unlink(path);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* Catch the signals that end the process while the file is written (an
+ * ignored one, e.g. SIGHUP under nohup, stays ignored), or give them back
+ * their old actions. */
+static void catch_signals(int on)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	size_t i;
+
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < 3; i++) {
+		if (!on) {
+			if (caught[i])
+				sigaction(signals[i], &old_actions[i], NULL);
+			caught[i] = 0;
+		} else if (sigaction(signals[i], NULL, &old_actions[i]) == 0 &&
+			   old_actions[i].sa_handler != SIG_IGN) {
+			caught[i] = sigaction(signals[i], &sa, NULL) == 0;
+		}
+	}
+}
+
+/* Forget the file created (it is complete, or removed). */
+static void forget_created(void)
+{
+	char *path = created_path;
+
+	created_path = NULL;
+	free(path);
+}
+
+/* Returns: -@e, after saying "@what @name: strerror(@e)". */
+static int failed(const char *what, const char *name, int e)
+{
+	warnx("%s %s: %s", what, name, strerror(e));
+	return -e;
+}
+
+static int same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* Returns: "store" or "origin" if @st is one of the inputs of @vs, else NULL. */
+static const char *input_of(const struct stat *st, const struct viewset *vs)
+{
+	struct stat in;
+
+	if (fstat(snapcow_store_fd(vs->store), &in) == 0 && same_file(st, &in))
+		return "store";
+	if (vs->origin_fd >= 0 && fstat(vs->origin_fd, &in) == 0 && same_file(st, &in))
+		return "origin";
+	return NULL;
+}
+
+static int open_stream(struct job *j, const struct viewset *vs)
+{
+	struct stat st;
+	const char *input;
+
+	j->fd = STDOUT_FILENO;
+	j->name = "stdout";
+	if (isatty(j->fd)) {
+		warnx("refusing to write the snapshot to a terminal (use -o OUT or a pipe)");
+		return -ENOTTY;
+	}
+	input = fstat(j->fd, &st) == 0 ? input_of(&st, vs) : NULL;
+	if (input) {
+		warnx("stdout is the %s: refusing to write over it", input);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+/* With --force over an existing regular file: a temporary file next to
+ * @out, renamed over it at the end (*@final). */
+static int open_temporary(const char *out, const struct stat *st, char **final)
+{
+	char *tmp;
+	int fd;
+
+	if (asprintf(&tmp, "%s.XXXXXX", out) < 0) {
+		warnx("out of memory");
+		return -ENOMEM;
+	}
+	created_path = tmp; /* mkostemp() fills it in */
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		fd = failed("cannot create a temporary file next to", out, errno);
+		forget_created();
+		return fd;
+	}
+	fchmod(fd, st->st_mode & 07777);
+	*final = strdup(out);
+	if (!*final) {
+		warnx("out of memory");
+		close(fd);
+		return -ENOMEM;
+	}
+	return fd;
+}
+
+/* Create the output: @out itself (O_EXCL), or with @force over an
+ * existing regular file a temporary file.  Returns the descriptor or
+ * -errno (said). */
+static int open_file(const char *out, int force, const struct viewset *vs, char **final)
+{
+	const char *input;
+	struct stat st;
+	int fd;
+
+	*final = NULL;
+	if (stat(out, &st) == 0) {
+		input = input_of(&st, vs);
+		if (input)
+			warnx("%s: refusing to write over the %s", out, input);
+		else if (!S_ISREG(st.st_mode))
+			warnx("%s: exists and is not a regular file (use -o - to stream to stdout)",
+			      out);
+		else if (!force)
+			warnx("%s: already exists (use --force to replace it)", out);
+		else
+			return open_temporary(out, &st, final);
+		return -EEXIST;
+	}
+	fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd < 0)
+		return failed("cannot create", out, errno);
+	created_path = strdup(out);
+	if (!created_path) {
+		unlink(out);
+		close(fd);
+		warnx("out of memory");
+		return -ENOMEM;
+	}
+	return fd;
+}
+
+/* The written file made durable and, with --force, renamed into place. */
+static int finish_file(struct job *j, const char *final)
+{
+	int fd = j->fd;
+
+	int r = 0;
+
+	j->fd = -1;
+	if (fsync(fd) < 0)
+		r = failed("cannot sync", j->name, errno);
+	if (close(fd) < 0 && !r)
+		r = failed("cannot close", j->name, errno);
+	if (!r && final && rename(created_path, final) < 0) {
+		r = -errno;
+		warnx("cannot rename %s to %s: %s", created_path, final, strerror(-r));
+	}
+	if (!r)
+		forget_created();
+	return r;
+}
+
+/* Open the output of @opt and write the view of @vs to it. */
+static int write_output(struct job *j, const struct viewset *vs,
+			const struct extract_options *opt, char **final)
+{
+	struct progress prog;
+	int r;
+
+	if (j->stream) {
+		r = open_stream(j, vs);
+	} else {
+		j->name = opt->output;
+		j->fd = r = open_file(opt->output, opt->force, vs, final);
+		j->cfr = vs->origin_fd >= 0;
+		if (r >= 0 && ftruncate(j->fd, (off_t)vs->size) < 0) {
+			r = -errno;
+			warnx("cannot size %s to %" PRIu64 " bytes: %s", j->name, vs->size,
+			      strerror(-r));
+		}
+	}
+	if (r < 0)
+		return r;
+	progress_init(&prog, opt->progress ? opt->progress : "", vs->size);
+	r = copy_range(j, 0, vs->size, opt->progress ? &prog : NULL);
+	progress_end(&prog);
+	if (r < 0 || !j->stream)
+		return r < 0 ? r : finish_file(j, *final);
+	j->fd = -1;
+	return close(STDOUT_FILENO) < 0 ? failed("cannot write", "stdout", errno) : 0;
+}
+
+int extract_view(const struct viewset *vs, const struct extract_options *opt,
+		 uint64_t *written)
+{
+	struct stat st;
+	char *final = NULL;
+	struct job j;
+	int r;
+
+	if (written)
+		*written = 0;
+	r = job_init(&j, vs->view, !strcmp(opt->output, "-"));
+	if (r < 0) {
+		warnx("out of memory");
+		return r;
+	}
+	j.report = 1;
+	j.block = vs->chunk_bytes;
+	j.store.fd = snapcow_store_fd(vs->store);
+	j.store.name = snapcow_store_name(vs->store);
+	j.origin.fd = vs->origin_fd;
+	j.origin.name = vs->origin;
+	j.origin.seekable_holes = vs->origin_fd >= 0 && fstat(vs->origin_fd, &st) == 0 &&
+				  S_ISREG(st.st_mode);
+	if (!j.stream)
+		catch_signals(1);
+	r = write_output(&j, vs, opt, &final);
+	if (j.fd >= 0 && !j.stream)
+		close(j.fd);
+	if (created_path) /* not complete */
+		unlink(created_path);
+	forget_created();
+	if (!j.stream)
+		catch_signals(0);
+	if (written)
+		*written = j.written;
+	free(final);
+	job_free(&j);
+	return r;
+}
