@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "ext2view.h"
+#include "extract.h"
 #include "tool.h"
 
 #define EXT2VIEW_MAGIC 0x53567731 /* private channel marker */
@@ -202,54 +203,6 @@ int ext2view_type_supported(const char *type)
 	return !strcmp(type, "ext2") || !strcmp(type, "ext3") || !strcmp(type, "ext4");
 }
 
-int ext2view_copy_sparse(struct snapcow_view *v, int fd, uint64_t off, uint64_t len,
-			 uint64_t *copied)
-{
-	const size_t bs = 1 << 20;
-	const uint64_t end = off + len;
-	unsigned char *buf = malloc(bs);
-	int r = 0;
-
-	if (copied)
-		*copied = 0;
-	if (!buf)
-		return -ENOMEM;
-	while (!r && off < end) {
-		struct snapcow_extent e;
-		uint64_t stop;
-
-		r = snapcow_view_extent(v, off, &e);
-		if (r) {
-			r = r > 0 ? 0 : r; /* past the end of the view */
-			break;
-		}
-		stop = e.offset + e.length < end ? e.offset + e.length : end;
-		if (e.source == SNAPCOW_SRC_ZERO) {
-			off = stop;
-			continue;
-		}
-		while (off < stop) {
-			size_t n = stop - off < bs ? (size_t)(stop - off) : bs;
-			ssize_t got = snapcow_view_pread(v, buf, n, off);
-
-			if (got <= 0) {
-				r = got < 0 ? (int)got : -EIO;
-				break;
-			}
-			if (!is_zero(buf, (size_t)got)) {
-				r = pwrite_full(fd, buf, (size_t)got, off);
-				if (r < 0)
-					break;
-				if (copied)
-					*copied += (uint64_t)got;
-			}
-			off += (uint64_t)got;
-		}
-	}
-	free(buf);
-	return r;
-}
-
 int ext2view_probe(struct snapcow_view *v, char *type, size_t len)
 {
 	const uint64_t head = 1ULL << 20, tail = 1ULL << 20;
@@ -267,9 +220,9 @@ int ext2view_probe(struct snapcow_view *v, char *type, size_t len)
 		r = -errno;
 		goto out;
 	}
-	r = ext2view_copy_sparse(v, fd, 0, size < head ? size : head, NULL);
+	r = extract_copy_sparse(v, fd, 0, size < head ? size : head, NULL);
 	if (!r && size > head)
-		r = ext2view_copy_sparse(v, fd, size - tail > head ? size - tail : head,
+		r = extract_copy_sparse(v, fd, size - tail > head ? size - tail : head,
 					 size - tail > head ? tail : size - head, NULL);
 	if (r < 0)
 		goto out;

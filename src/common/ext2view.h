@@ -34,12 +34,6 @@ unsigned long ext2view_refused_writes(void);
  * failed), or a negative errno. */
 int ext2view_probe(struct snapcow_view *v, char *type, size_t len);
 
-/* Copy [@off, @off + @len) of the view into @fd at the same offsets,
- * leaving zero extents and all-zero blocks as holes (@fd is sized by the
- * caller).  *@copied (may be NULL): bytes written.  Returns 0 or -errno. */
-int ext2view_copy_sparse(struct snapcow_view *v, int fd, uint64_t off, uint64_t len,
-			 uint64_t *copied);
-
 /* Returns: 1 if @type is a filesystem libext2fs reads (ext2, ext3, ext4). */
 int ext2view_type_supported(const char *type);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "extract.h"
 #include "fsck_report.h"
 #include "fsckrun.h"
 
@@ -116,7 +117,7 @@ static int extract_sparse(struct snapcow_view *v, const char *path)
 	if (ftruncate(fd, (off_t)size) < 0)
 		r = -errno;
 	if (!r)
-		r = ext2view_copy_sparse(v, fd, 0, size, NULL);
+		r = extract_copy_sparse(v, fd, 0, size, NULL);
 	if (close(fd) < 0 && !r)
 		r = -errno;
 	return r;
