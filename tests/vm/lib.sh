@@ -63,6 +63,16 @@ dump_to_disk() {
 # snap_status VG-LV: "allocated total metadata" of a snapshot target, or its word
 snap_status() { dmsetup status "$1" | awk '{ if ($3 == "snapshot" || $3 == "snapshot-merge") { sub("/", " ", $4); print $4, $5 } else print "?" }'; }
 
+# lvs_rows FILE: every LV of vg as snap_resurrect reads them (the fields of
+# LVS_FIELDS in src/common/lvm.h), into /results/FILE and on the console;
+# tests/data/lvs/ keeps such rows for the planner's unit test
+lvs_rows() {
+	lvs -a --noheadings --nosuffix --units b --separator '|' -o \
+		lv_name,vg_name,lv_attr,lv_size,origin,origin_size,segtype,pool_lv,chunk_size,vg_extent_size,vg_free,lv_health_status,data_percent,metadata_percent,lv_metadata_size \
+		vg >"$R/$1" 2>&1
+	cat "$R/$1"
+}
+
 # save NAME CMD...: run CMD, keep its stdout+stderr in /results/NAME and on the console
 save() {
 	_f=$1; shift

@@ -1,0 +1,436 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * snap_resurrect's planner, fed recorded lvs rows (tests/data/lvs/, see its
+ * README) through the one lvs parser, plus the kernel status and store
+ * figures printed by the same VM runs.  The expected plan lines and
+ * messages are the ones snap_resurrect printed in those runs.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lvm.h"
+#include "resurrect.h"
+#include "unit.h"
+
+#define MiB (1024ULL * 1024)
+
+static int same(const char *got, const char *want)
+{
+	if (strcmp(got, want))
+		fprintf(stderr, "got  '%s'\nwant '%s'\n", got, want);
+	return !strcmp(got, want);
+}
+
+static FILE *open_top(const char *rel)
+{
+	const char *top = getenv("TOP");
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", top ? top : ".", rel);
+	f = fopen(path, "r");
+	if (!f) {
+		perror(path);
+		exit(1);
+	}
+	return f;
+}
+
+/* Does a line of @rel (from the top of the tree) hold @s? */
+static int file_has(const char *rel, const char *s)
+{
+	FILE *f = open_top(rel);
+	char line[1024];
+	int found = 0;
+
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, s) != NULL;
+	fclose(f);
+	return found;
+}
+
+/* The row of LV @name in fixture @file, through lvrow_parse(). */
+static struct lvrow row(const char *file, const char *name)
+{
+	char path[512], line[1024], why[128];
+	struct lvrow r;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "tests/data/lvs/%s", file);
+	f = open_top(path);
+	while (fgets(line, sizeof(line), f)) {
+		if (lvrow_parse(line, &r, why, sizeof(why)) < 0) {
+			fprintf(stderr, "%s: %s\n", path, why);
+			exit(1);
+		}
+		if (!strcmp(r.name, name)) {
+			fclose(f);
+			return r;
+		}
+	}
+	fprintf(stderr, "%s: no row %s\n", path, name);
+	exit(1);
+}
+
+static struct resurrect_opts opts(const char *lv)
+{
+	struct resurrect_opts o = { .vg = "vg", .size_mode = RESURRECT_SIZE_AUTO };
+
+	snprintf(o.lv, sizeof(o.lv), "%s", lv);
+	return o;
+}
+
+/* Facts as classify gathers them: the rows, the kind, the dm names. */
+static struct resurrect_facts facts(const char *file, const char *lv)
+{
+	struct resurrect_facts f = { 0 };
+	struct resurrect_names *n = &f.names;
+
+	f.lv = row(file, lv);
+	if (resurrect_is_snapshot(&f.lv))
+		f.origin = row(file, f.lv.origin);
+	if (f.lv.pool[0])
+		f.pool = row(file, f.lv.pool);
+	f.kind = resurrect_kind_of(&f.lv, &f.origin);
+	snprintf(n->dm, sizeof(n->dm), "vg-%s", lv);
+	snprintf(n->dev, sizeof(n->dev), "/dev/mapper/vg-%s", lv);
+	snprintf(n->cow_dev, sizeof(n->cow_dev), "/dev/mapper/vg-%s-cow", lv);
+	return f;
+}
+
+/* An active, Invalid snapshot whose COW was read: figures as printed. */
+static void invalid_store(struct resurrect_facts *f, uint64_t size, uint64_t exceptions,
+			  uint64_t areas, uint64_t next_free, const char *undo)
+{
+	f->active = 1;
+	f->snap.invalid = 1;
+	f->store.read = 1;
+	f->store.size = size;
+	f->store.chunk = 4096;
+	f->store.stats.exceptions = exceptions;
+	f->store.stats.areas = areas;
+	f->store.stats.next_free = next_free;
+	snprintf(f->undo, sizeof(f->undo), "%s", undo);
+}
+
+static int has_note(const struct resurrect_plan *p, const char *want)
+{
+	for (int i = 0; i < p->nnotes; i++)
+		if (!strcmp(p->notes[i], want))
+			return 1;
+	fprintf(stderr, "no note '%s'\n", want);
+	return 0;
+}
+
+static void test_parser(void)
+{
+	const char *fields = LVS_FIELDS;
+	struct lvrow r;
+	char why[128];
+	int commas = 0;
+
+	for (const char *q = fields; *q; q++)
+		commas += *q == ',';
+	CHECK_EQ(commas + 1, LVS_NFIELDS);
+	/* the fixtures were recorded with these fields (lvs_rows) */
+	CHECK(file_has("tests/vm/lib.sh", fields));
+	r = row("sparse-invalid.txt", "virt_vorigin");
+	CHECK(same(r.attr, "ori-a-s---"));
+	CHECK(same(r.segtype, "zero"));
+	CHECK_EQ(r.size, 64 * MiB);
+	r = row("sparse-invalid.txt", "virt");
+	CHECK(same(r.origin, "virt_vorigin")); /* brackets of the hidden LV gone */
+	CHECK_EQ(r.size, 16 * MiB);
+	CHECK_EQ(r.origin_size, 64 * MiB);
+	CHECK_EQ(r.chunk, 4096);
+	CHECK_EQ(r.extent, 4 * MiB);
+	CHECK_EQ(r.vg_free, 108 * MiB);
+	CHECK(r.data_pct == 100.0);
+	r = row("thin-data-full.txt", "lvol1");
+	CHECK(same(r.health, "out_of_data"));
+	CHECK_EQ(r.meta_size, 4 * MiB);
+	CHECK(r.meta_pct == 11.13);
+	CHECK(lvrow_parse("  virt|vg|swi-I-s---|16777216\n", &r, why, sizeof(why)) < 0);
+	CHECK(same(why, "unexpected lvs output (4 fields)"));
+	CHECK(lvrow_parse("a|b|c|d|e|f|g|h|i|j|k|l|m|n|o|p", &r, why, sizeof(why)) < 0);
+	CHECK_EQ(resurrect_kind_of(&(struct lvrow){ .attr = "-wi-a-----", .segtype = "linear" },
+				   NULL), RESURRECT_UNSUPPORTED);
+}
+
+static void test_sparse(void)
+{
+	struct resurrect_facts f = facts("sparse-invalid.txt", "virt");
+	struct resurrect_opts o = opts("virt");
+	struct resurrect_plan p;
+
+	CHECK_EQ(f.kind, RESURRECT_SPARSE);
+	/* stage by stage: inactive, then active without the COW read */
+	o.dry_run = 1;
+	CHECK_EQ(resurrect_plan(&f, &o, &p), 0);
+	CHECK_EQ(p.verdict, RESURRECT_STOP);
+	CHECK_EQ(p.exit_code, EXIT_FAIL);
+	CHECK(strstr(p.message, "vg/virt is not active") != NULL);
+	o.dry_run = 0;
+	resurrect_plan(&f, &o, &p);
+	CHECK_EQ(p.verdict, RESURRECT_ACTIVATE_FIRST);
+	CHECK_EQ(p.nnotes, 1);
+	f.active = 1;
+	f.snap.invalid = 1;
+	resurrect_plan(&f, &o, &p);
+	CHECK_EQ(p.verdict, RESURRECT_READ_STORE);
+	CHECK_EQ(p.nnotes, 2);
+	CHECK(same(p.notes[1], "vg-virt: kernel status Invalid"));
+	/* figures of /dev/mapper/vg-virt-cow as the recorded run printed them */
+	invalid_store(&f, 16 * MiB, 3840, 16, 3857, "snap_resurrect-vg-virt-20261201-214405.undo");
+	resurrect_plan(&f, &o, &p);
+	CHECK_EQ(p.verdict, RESURRECT_GO);
+	CHECK(same(p.notes[0], "vg/virt: sparse volume (--virtualsize: its origin virt_vorigin is "
+		   "the zero target): everything committed to the COW is recoverable"));
+	CHECK(same(p.notes[2], "/dev/mapper/vg-virt-cow: 16.0 MiB, chunk 4.0 KiB, 3840 exceptions "
+		   "in 16 metadata areas, next free chunk 3857 (15.1 MiB used), header valid flag "
+		   "0, no table errors"));
+	/* auto: max(2 x 16 MiB, 15.1 + 64 MiB) = 80 MiB, over LVM's 68 MiB */
+	CHECK(same(p.notes[3], "80.0 MiB is more than LVM allows for this origin (68.0 MiB): "
+		   "using 68.0 MiB"));
+	CHECK_EQ(p.cow_target, 68 * MiB);
+	CHECK_EQ(p.cow_lvm_max, 68 * MiB);
+	CHECK_EQ(p.exceptions, 3840);
+	CHECK(same(p.status, "Invalid"));
+	CHECK_EQ(p.numbered, 1);
+	CHECK_EQ(p.nsteps, 5);
+	CHECK_EQ(p.steps[0].type, STEP_COW_EXTEND);
+	CHECK(same(p.steps[0].cmd, "lvextend -L 71303168b vg/virt"));
+	CHECK(same(p.steps[0].text, "lvextend -L 71303168b vg/virt    (COW 16.0 MiB -> 68.0 MiB, "
+		   "52.9 MiB free after; LVM maximum 68.0 MiB)"));
+	CHECK(same(p.steps[0].done, "lvextend -L 71303168b vg/virt (COW 16.0 MiB -> 68.0 MiB)"));
+	CHECK_EQ(p.steps[1].type, STEP_DEACTIVATE);
+	CHECK(same(p.steps[1].cmd, "lvchange -an vg/virt"));
+	CHECK_EQ(p.steps[2].type, STEP_SET_VALID);
+	CHECK(same(p.steps[2].text, "mark the COW header valid (4 bytes at offset 4), old header "
+		   "chunk saved to ./snap_resurrect-vg-virt-20261201-214405.undo"));
+	CHECK_EQ(p.steps[3].type, STEP_ACTIVATE);
+	CHECK(same(p.steps[3].text, "lvchange -ay vg/virt and check that the kernel loaded the "
+		   "3840 exceptions"));
+	CHECK_EQ(p.steps[4].type, STEP_FSCK);
+	CHECK(same(p.steps[4].text, "if it holds ext2/3/4: e2fsck -fy, then e2fsck -fn"));
+	CHECK(strstr(p.message, "vg/virt is valid again; everything the kernel committed") != NULL);
+
+	/* --size +8M: 24 MiB, no cap; --size 8M would shrink it */
+	o.size_mode = RESURRECT_SIZE_ADD;
+	o.size = 8 * MiB;
+	resurrect_plan(&f, &o, &p);
+	CHECK_EQ(p.cow_target, 24 * MiB);
+	CHECK_EQ(p.nnotes, 3);
+	o.size_mode = RESURRECT_SIZE_TO;
+	resurrect_plan(&f, &o, &p);
+	CHECK_EQ(p.verdict, RESURRECT_STOP);
+	CHECK(same(p.message, "--size: 8.0 MiB is smaller than the COW (16.0 MiB): it cannot "
+		   "shrink"));
+	/* --size 16M keeps it as is: fine with 239 chunks free, refused with one
+	 * (a next free chunk made up for this) */
+	o.size = 16 * MiB;
+	resurrect_plan(&f, &o, &p);
+	CHECK_EQ(p.verdict, RESURRECT_GO);
+	CHECK(same(p.steps[0].text, "keep the COW at 16.0 MiB (956.0 KiB free after the table)"));
+	f.store.stats.next_free = 4095;
+	resurrect_plan(&f, &o, &p);
+	CHECK(same(p.message, "a COW of 16.0 MiB leaves no room after the 16.0 MiB in use: the "
+		   "snapshot would overflow again at the first write; give a larger --size; "
+		   "nothing changed"));
+	f.store.stats.next_free = 3857;
+	/* the header already valid: no write; an undo file in the way */
+	o.size_mode = RESURRECT_SIZE_AUTO;
+	f.store.header_valid = 1;
+	resurrect_plan(&f, &o, &p);
+	CHECK_EQ(p.steps[2].type, STEP_NONE);
+	CHECK(same(p.steps[2].text, "(the header is already marked valid: no write)"));
+	f.undo_exists = 1;
+	resurrect_plan(&f, &o, &p);
+	CHECK_EQ(p.verdict, RESURRECT_STOP);
+	CHECK(strstr(p.message, "undo file snap_resurrect-vg-virt-") != NULL);
+}
+
+static void test_sparse_refusals(void)
+{
+	struct resurrect_facts f = facts("sparse-invalid.txt", "virt");
+	struct resurrect_opts o = opts("virt");
+	struct resurrect_plan p;
+
+	invalid_store(&f, 16 * MiB, 3840, 16, 3857, "u");
+	f.open_count = 1; /* resurrect-refusals: mounted.txt */
+	resurrect_plan(&f, &o, &p);
+	CHECK_EQ(p.exit_code, EXIT_FAIL);
+	CHECK(same(p.message, "/dev/mapper/vg-virt is open (1): unmount it and stop what uses it "
+		   "first; nothing changed"));
+	f.open_count = 0;
+	snprintf(f.store.error, sizeof(f.store.error), "the reader's refusal");
+	resurrect_plan(&f, &o, &p);
+	CHECK_EQ(p.verdict, RESURRECT_STOP);
+	CHECK(same(p.message, "the reader's refusal"));
+	f.snap.merge_failed = 1;
+	resurrect_plan(&f, &o, &p);
+	CHECK_EQ(p.exit_code, EXIT_UNSUPPORTED);
+	CHECK(strstr(p.message, "merge failed") != NULL);
+}
+
+static void test_classic(void)
+{
+	struct resurrect_facts f = facts("classic-invalid.txt", "snap");
+	struct resurrect_opts o = opts("snap");
+	struct resurrect_plan p;
+
+	CHECK_EQ(f.kind, RESURRECT_CLASSIC);
+	/* figures of /dev/mapper/vg-snap-cow from the run (drift-plan.txt) */
+	invalid_store(&f, 4 * MiB, 770, 4, 775, "snap_resurrect-vg-snap-20261201-214429.undo");
+	resurrect_plan(&f, &o, &p);
+	CHECK_EQ(p.verdict, RESURRECT_STOP);
+	CHECK_EQ(p.exit_code, EXIT_FAIL);
+	CHECK(same(p.message, "refusing a snapshot of a real origin without --accept-origin-drift "
+		   "(to get the committed chunks out without changing anything, use snap_extract "
+		   "on /dev/mapper/vg-snap-cow); nothing changed"));
+	CHECK(same(p.notes[0], "vg/snap: snapshot of vg/origin (a real origin)"));
+	CHECK(strncmp(p.notes[2], "warning: after the overflow, writes to the origin vg/origin "
+		      "were no longer copied", 80) == 0);
+	CHECK_EQ(p.nnotes, 3);
+
+	o.accept_drift = 1;
+	resurrect_plan(&f, &o, &p);
+	CHECK_EQ(p.verdict, RESURRECT_GO);
+	CHECK(has_note(&p, "--accept-origin-drift given: going on"));
+	CHECK(has_note(&p, "68.0 MiB is more than LVM allows for this origin (36.0 MiB): using "
+		       "36.0 MiB"));
+	CHECK_EQ(p.cow_target, 36 * MiB);
+	CHECK(same(p.steps[0].text, "lvextend -L 37748736b vg/snap    (COW 4.0 MiB -> 36.0 MiB, "
+		   "33.0 MiB free after; LVM maximum 36.0 MiB)"));
+	CHECK(strstr(p.message, "chunks outside its table come from the origin as it is now"));
+
+	/* the VG filled up (vgfull.txt): refused with the figures */
+	f = facts("vg-full.txt", "snap");
+	invalid_store(&f, 4 * MiB, 770, 4, 775, "u");
+	resurrect_plan(&f, &o, &p);
+	CHECK_EQ(p.verdict, RESURRECT_STOP);
+	CHECK_EQ(p.exit_code, EXIT_FAIL);
+	CHECK(same(p.message, "volume group vg has 0 B free, 32.0 MiB needed to grow the COW to "
+		   "36.0 MiB: add space (vgextend) or choose a smaller --size; nothing changed"));
+	CHECK_EQ(p.nsteps, 0);
+}
+
+/* Pool status lines of the run (pool-status*.txt), as dmdev parses them. */
+static void pool_status(struct resurrect_facts *f, uint64_t um, uint64_t tm, uint64_t ud,
+			uint64_t td, int oods, int ro)
+{
+	f->pool_status.used_meta = um;
+	f->pool_status.total_meta = tm;
+	f->pool_status.used_data = ud;
+	f->pool_status.total_data = td;
+	f->pool_status.out_of_data_space = oods;
+	f->pool_status.read_only = ro;
+}
+
+static void test_thin(void)
+{
+	struct resurrect_facts f = facts("thin-data-full.txt", "thin");
+	struct resurrect_opts o = opts("thin");
+	struct resurrect_plan p;
+
+	CHECK_EQ(f.kind, RESURRECT_THIN);
+	/* 0 32768 thin-pool 1 114/1024 256/256 - out_of_data_space ... */
+	pool_status(&f, 114, 1024, 256, 256, 1, 0);
+	resurrect_plan(&f, &o, &p);
+	CHECK_EQ(p.verdict, RESURRECT_GO);
+	CHECK(same(p.notes[0], "vg/thin: thin volume in pool vg/lvol1: data 256/256 blocks (full), "
+		   "metadata 114/1024 blocks, mode out-of-data-space"));
+	CHECK(same(p.status, "pool out-of-data-space"));
+	CHECK_EQ(p.pool_data_add, 64 * MiB);
+	CHECK_EQ(p.pool_meta_add, 0);
+	CHECK_EQ(p.numbered, 0);
+	CHECK_EQ(p.nsteps, 3);
+	CHECK_EQ(p.steps[0].type, STEP_POOL_EXTEND_DATA);
+	CHECK(same(p.steps[0].text, "lvextend -L +67108864b vg/lvol1 (pool data 16.0 MiB -> "
+		   "80.0 MiB)"));
+	CHECK_EQ(p.steps[1].type, STEP_POOL_REACTIVATE);
+	CHECK_EQ(p.steps[2].type, STEP_FSCK);
+	CHECK(same(p.message, "vg/thin is writable again"));
+
+	/* --size +200M is more than the VG's 132 MiB */
+	o.size_mode = RESURRECT_SIZE_ADD;
+	o.size = 200 * MiB;
+	resurrect_plan(&f, &o, &p);
+	CHECK_EQ(p.verdict, RESURRECT_STOP);
+	CHECK(same(p.message, "volume group vg has 132.0 MiB free, 200.0 MiB needed: add space "
+		   "(vgextend) first; nothing changed"));
+
+	/* metadata full (synthesized row, see the README): the pool read-only */
+	f = facts("thin-meta-full.txt", "thin");
+	o = opts("thin");
+	pool_status(&f, 1024, 1024, 102, 256, 0, 1);
+	resurrect_plan(&f, &o, &p);
+	CHECK_EQ(p.verdict, RESURRECT_GO);
+	CHECK(strstr(p.notes[0], "metadata 1024/1024 blocks (full), mode read-only") != NULL);
+	CHECK_EQ(p.pool_data_add, 0);
+	CHECK_EQ(p.pool_meta_add, 4 * MiB);
+	CHECK_EQ(p.nsteps, 3);
+	CHECK_EQ(p.steps[0].type, STEP_POOL_EXTEND_META);
+	CHECK(same(p.steps[0].cmd, "lvextend --poolmetadatasize +4194304b vg/lvol1"));
+	CHECK_EQ(p.steps[1].type, STEP_POOL_REACTIVATE);
+}
+
+static void test_nothing_to_do(void)
+{
+	struct resurrect_facts f = facts("sparse-valid.txt", "virt");
+	struct resurrect_opts o = opts("virt");
+	struct resurrect_plan p;
+
+	/* resurrect-sparse, again.json: status 32912/139264 144 */
+	f.active = 1;
+	f.snap.used_sectors = 32912;
+	f.snap.total_sectors = 139264;
+	f.snap.metadata_sectors = 144;
+	resurrect_plan(&f, &o, &p);
+	CHECK_EQ(p.verdict, RESURRECT_STOP);
+	CHECK_EQ(p.exit_code, EXIT_OK);
+	CHECK(same(p.message, "vg/virt is a valid snapshot (status 32912/139264 144): nothing to "
+		   "do"));
+	CHECK(same(p.status, "32912/139264 144"));
+
+	/* resurrect-thin, again.json: data 273/1280, metadata 114/1024, rw */
+	f = facts("thin-room.txt", "thin");
+	o = opts("thin");
+	pool_status(&f, 114, 1024, 273, 1280, 0, 0);
+	resurrect_plan(&f, &o, &p);
+	CHECK_EQ(p.verdict, RESURRECT_STOP);
+	CHECK_EQ(p.exit_code, EXIT_OK);
+	CHECK(same(p.message, "the pool of vg/thin has room and is writable: nothing to do"));
+	CHECK(same(p.notes[0], "vg/thin: thin volume in pool vg/lvol1: data 273/1280 blocks, "
+		   "metadata 114/1024 blocks, mode read-write"));
+	CHECK(same(p.status, "pool read-write"));
+}
+
+static void test_unsupported(void)
+{
+	struct resurrect_facts f = facts("classic-invalid.txt", "origin");
+	struct resurrect_opts o = opts("origin");
+	struct resurrect_plan p;
+
+	CHECK_EQ(f.kind, RESURRECT_UNSUPPORTED);
+	resurrect_plan(&f, &o, &p);
+	CHECK_EQ(p.exit_code, EXIT_UNSUPPORTED);
+	/* resurrect-refusals: linear.txt */
+	CHECK(same(p.message, "vg/origin is a 'linear' volume (attributes owi-a-s---): neither a "
+		   "snapshot, a sparse volume nor a thin volume; this tool only brings those back; "
+		   "nothing changed"));
+	CHECK(same(resurrect_kind_name(f.kind), "unsupported"));
+}
+
+int main(void)
+{
+	test_parser();
+	test_sparse();
+	test_sparse_refusals();
+	test_classic();
+	test_thin();
+	test_nothing_to_do();
+	test_unsupported();
+	return unit_done("resurrect_plan");
+}
