@@ -3,9 +3,11 @@
  * The view written out as a sparse file or a stream (see extract.h).
  *
  * One engine, two callers: extract_view() reads the store and the origin
- * through their descriptors (copy_file_range() and SEEK_DATA need the
- * origin's) and says what failed where; extract_copy_sparse() has only the
- * view, so it reads through snapcow_view_pread() and prints nothing.
+ * through their byte sources (struct snapcow_dev: one file or device, or
+ * an LV's pieces on PV images; copy_file_range() and SEEK_DATA go to the
+ * descriptor of each piece) and says what failed where;
+ * extract_copy_sparse() has only the view, so it reads through
+ * snapcow_view_pread() and prints nothing.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,9 +29,8 @@
 
 /* Where a run of the view is read from. */
 struct source {
-	int fd;              /* -1: through the view (snapcow_view_pread) */
+	const struct snapcow_dev *dev; /* NULL: through the view (snapcow_view_pread) */
 	const char *name;
-	int seekable_holes;  /* regular file: SEEK_DATA/SEEK_HOLE work */
 	uint64_t seg_start;  /* cached data segment [seg_start, seg_end) */
 	uint64_t seg_end;
 };
@@ -117,11 +118,11 @@ static int source_read(struct job *j, const struct source *src, void *buf, size_
 	ssize_t got;
 	int r;
 
-	if (src->fd < 0) {
+	if (!src->dev) {
 		got = snapcow_view_pread(j->v, buf, n, dst);
 		return got < 0 ? (int)got : (size_t)got < n ? -EIO : 0;
 	}
-	r = pread_full(src->fd, buf, n, at);
+	r = snapcow_dev_pread(src->dev, buf, n, at);
 	if (r < 0)
 		report(j, "cannot read %s at byte offset %" PRIu64 ": %s", src->name, at,
 		       r == -EIO ? "it ends early" : strerror(-r));
@@ -181,9 +182,20 @@ static int64_t copy_segment(struct job *j, uint64_t off, uint64_t len)
 	uint64_t done = 0;
 
 	while (done < len) {
-		loff_t in = (loff_t)(off + done), out = in;
-		size_t want = len - done > (1ULL << 30) ? (size_t)1 << 30 : (size_t)(len - done);
-		ssize_t n = copy_file_range(src->fd, &in, j->fd, &out, want, 0);
+		loff_t in, out = (loff_t)(off + done);
+		uint64_t at, left;
+		int fd;
+		size_t want;
+		ssize_t n;
+
+		/* the piece of the origin holding this byte (data: never a zero piece) */
+		if (snapcow_dev_locate(src->dev, off + done, &fd, &at, &left) < 0 || fd < 0)
+			return (int64_t)done;
+		in = (loff_t)at;
+		want = len - done < left ? (size_t)(len - done) : (size_t)left;
+		if (want > (1U << 30))
+			want = 1U << 30;
+		n = copy_file_range(fd, &in, j->fd, &out, want, 0);
 
 		if (n < 0) {
 			int e = errno;
@@ -215,35 +227,26 @@ static int64_t copy_segment(struct job *j, uint64_t off, uint64_t len)
 static int origin_data(struct source *src, uint64_t off, uint64_t end, uint64_t *ds,
 		       uint64_t *de)
 {
-	off_t d, h;
+	uint64_t d, h;
+	int r;
 
 	*ds = off;
 	*de = end;
-	if (!src->seekable_holes)
-		return 1;
 	if (off >= src->seg_start && off < src->seg_end) {
 		*de = src->seg_end < end ? src->seg_end : end;
 		return 1;
 	}
-	d = lseek(src->fd, (off_t)off, SEEK_DATA);
-	if (d < 0) {
-		if (errno == ENXIO)
-			return 0;
-		if (errno != EINVAL && errno != EOPNOTSUPP)
-			return -errno;
-		/* No SEEK_DATA here: treat everything as data. */
-		src->seekable_holes = 0;
-		return 1;
-	}
-	if ((uint64_t)d >= end)
+	r = snapcow_dev_next_data(src->dev, off, &d, &h);
+	if (r == -EINVAL || r == -EOPNOTSUPP)
+		return 1; /* no SEEK_DATA here: treat everything as data */
+	if (r)
+		return r > 0 ? 0 : r;
+	if (d >= end)
 		return 0;
-	h = lseek(src->fd, d, SEEK_HOLE);
-	if (h < 0)
-		return -errno;
-	src->seg_start = (uint64_t)d;
-	src->seg_end = (uint64_t)h;
-	*ds = (uint64_t)d;
-	*de = (uint64_t)h < end ? (uint64_t)h : end;
+	src->seg_start = d;
+	src->seg_end = h;
+	*ds = d;
+	*de = h < end ? h : end;
 	return 1;
 }
 
@@ -254,7 +257,7 @@ static int copy_origin(struct job *j, uint64_t off, uint64_t len)
 	const uint64_t end = off + len;
 	int r;
 
-	if (j->stream || j->origin.fd < 0)
+	if (j->stream || !j->origin.dev)
 		return stage_read(j, &j->origin, off, off, len);
 	while (off < end) {
 		uint64_t ds = 0, de = 0;
@@ -321,7 +324,7 @@ static int job_init(struct job *j, struct snapcow_view *v, int stream)
 {
 	memset(j, 0, sizeof(*j));
 	j->v = v;
-	j->store.fd = j->origin.fd = j->fd = -1;
+	j->fd = -1;
 	j->stream = stream;
 	j->buf = malloc(STAGE_BYTES);
 	j->zeros = stream ? calloc(1, ZERO_BYTES) : NULL;
@@ -422,14 +425,28 @@ static int same_file(const struct stat *a, const struct stat *b)
 	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
 }
 
-/* Returns: "store" or "origin" if @st is one of the inputs of @vs, else NULL. */
+/* Returns: 1 if @st is a file any piece of @d reads. */
+static int reads_file(const struct snapcow_dev *d, const struct stat *st)
+{
+	uint64_t off = 0, at, len;
+	struct stat in;
+	int fd;
+
+	while (d && off < snapcow_dev_size(d) && snapcow_dev_locate(d, off, &fd, &at, &len) == 0) {
+		if (fd >= 0 && fstat(fd, &in) == 0 && same_file(st, &in))
+			return 1;
+		off += len;
+	}
+	return 0;
+}
+
+/* Returns: "store" or "origin" if @st is one of the inputs of @vs (a PV
+ * image of a volume too), else NULL. */
 static const char *input_of(const struct stat *st, const struct viewset *vs)
 {
-	struct stat in;
-
-	if (fstat(snapcow_store_fd(vs->store), &in) == 0 && same_file(st, &in))
+	if (reads_file(snapcow_store_dev(vs->store), st))
 		return "store";
-	if (vs->origin_fd >= 0 && fstat(vs->origin_fd, &in) == 0 && same_file(st, &in))
+	if (reads_file(snapcow_view_origin(vs->view), st))
 		return "origin";
 	return NULL;
 }
@@ -550,7 +567,7 @@ static int write_output(struct job *j, const struct viewset *vs,
 	} else {
 		j->name = opt->output;
 		j->fd = r = open_file(opt->output, opt->force, vs, final);
-		j->cfr = vs->origin_fd >= 0;
+		j->cfr = snapcow_view_origin(vs->view) != NULL;
 		if (r >= 0 && ftruncate(j->fd, (off_t)vs->size) < 0) {
 			r = -errno;
 			warnx("cannot size %s to %" PRIu64 " bytes: %s", j->name, vs->size,
@@ -571,7 +588,6 @@ static int write_output(struct job *j, const struct viewset *vs,
 int extract_view(const struct viewset *vs, const struct extract_options *opt,
 		 uint64_t *written)
 {
-	struct stat st;
 	char *final = NULL;
 	struct job j;
 	int r;
@@ -585,12 +601,10 @@ int extract_view(const struct viewset *vs, const struct extract_options *opt,
 	}
 	j.report = 1;
 	j.block = vs->chunk_bytes;
-	j.store.fd = snapcow_store_fd(vs->store);
+	j.store.dev = snapcow_store_dev(vs->store);
 	j.store.name = snapcow_store_name(vs->store);
-	j.origin.fd = vs->origin_fd;
+	j.origin.dev = snapcow_view_origin(vs->view);
 	j.origin.name = vs->origin;
-	j.origin.seekable_holes = vs->origin_fd >= 0 && fstat(vs->origin_fd, &st) == 0 &&
-				  S_ISREG(st.st_mode);
 	if (!j.stream)
 		catch_signals(1);
 	r = write_output(&j, vs, opt, &final);

@@ -39,7 +39,7 @@ int fsview_getopt(struct fsview *fv, int argc, char **argv, const char *shortopt
 void fsview_open(struct fsview *fv, int argc, char **argv, const char *verb)
 {
 	fv->store = one_operand(argc, argv, optind, "store", fv->usage_code);
-	viewopt_check(&fv->vo, fv->usage_code);
+	viewopt_check(&fv->vo, fv->store, fv->usage_code);
 	viewopt_open(&fv->vo, fv->store, &fv->vs, fv->fail_code);
 	add_error_table(&et_ext2_error_table);
 	fv->probed = ext2view_open_or_exit(fv->vs.view, fv->store, verb, fv->fail_code,

@@ -43,11 +43,25 @@ int viewopt_parse(struct viewopt *o, int c, const char *arg, int usage_code)
 		o->ignore_invalid = 1;
 		return 1;
 	}
-	return 0;
+	return volume_parse(&o->vol, c, arg, usage_code);
 }
 
-void viewopt_check(const struct viewopt *o, int usage_code)
+void viewopt_check(const struct viewopt *o, const char *operand, int usage_code)
 {
+	if (volume_is_name(&o->vol, operand)) {
+		if (o->origin || o->zero_origin || o->size) {
+			warnx("%s: a volume brings its origin and size from LVM's metadata: "
+			      "--origin, --zero-origin and --size are for a store given as a file",
+			      operand);
+			try_help(usage_code);
+		}
+		return;
+	}
+	if (o->vol.npv || o->vol.metadata) {
+		warnx("%s: --pv and --metadata find a volume by name (VG/LV), not a store file",
+		      operand);
+		try_help(usage_code);
+	}
 	if (o->origin && o->zero_origin) {
 		warnx("--origin and --zero-origin are mutually exclusive");
 		try_help(usage_code);
@@ -95,6 +109,45 @@ void viewset_warn_invalid(struct viewset *vs, const char *store, int zero_origin
 		      vs->stats.next_free);
 }
 
+/* The store and origin of a store path: *@osize is the origin's size. */
+static void open_path(const struct viewopt *o, const char *store_path, struct viewset *vs,
+		      uint64_t *osize, int fail_code)
+{
+	int r;
+
+	vs->store = store_open_or_exit(store_path, 0, fail_code);
+	vs->zero_origin = o->zero_origin;
+	if (!o->origin)
+		return;
+	vs->origin_fd = open(o->origin, O_RDONLY | O_CLOEXEC);
+	if (vs->origin_fd < 0)
+		errx(fail_code, "cannot open %s: %s", o->origin, strerror(errno));
+	r = fd_size(vs->origin_fd, NULL, osize);
+	if (r < 0)
+		errx(fail_code, "cannot get the size of %s: %s", o->origin,
+		     r == -EINVAL ? "not a regular file or block device" : strerror(-r));
+	if (o->size_within_origin && o->size > *osize)
+		errx(fail_code, "--size %" PRIu64 " is larger than the origin %s (%" PRIu64
+		     " bytes)", o->size, o->origin, *osize);
+	vs->origin = o->origin;
+}
+
+/* The store and origin of VG/LV, found through LVM's metadata. */
+static void open_volume(const struct viewopt *o, const char *name, struct viewset *vs,
+			int fail_code)
+{
+	unsigned long mark;
+	int r;
+
+	volume_open(&o->vol, name, &vs->vol, fail_code);
+	mark = tool_lib_errors();
+	r = snapcow_store_open_dev(tool_ctx(), vs->vol.cow, 0, &vs->store);
+	if (r < 0)
+		lib_failed(fail_code, mark, r, "cannot open %s", name);
+	vs->zero_origin = vs->vol.kind == VOLUME_SPARSE;
+	vs->origin = vs->zero_origin ? NULL : vs->vol.snap.origin->name;
+}
+
 void viewopt_open(const struct viewopt *o, const char *store_path, struct viewset *vs,
 		  int fail_code)
 {
@@ -105,26 +158,19 @@ void viewopt_open(const struct viewopt *o, const char *store_path, struct viewse
 
 	memset(vs, 0, sizeof(*vs));
 	vs->origin_fd = -1;
-	vs->store = store_open_or_exit(store_path, 0, fail_code);
+	vs->vol.cow_fd = vs->vol.origin_fd = -1;
+	if (volume_is_name(&o->vol, store_path)) {
+		open_volume(o, store_path, vs, fail_code);
+		osize = vs->vol.size;
+	} else {
+		open_path(o, store_path, vs, &osize, fail_code);
+	}
 	vs->chunk_bytes = snapcow_store_chunk_bytes(vs->store);
 	vs->invalid = snapcow_store_header(vs->store)->valid == 0;
 	if (vs->invalid && !o->ignore_invalid && !o->invalid_is_warning)
 		errx(fail_code, "%s: store is marked invalid (valid flag 0 at byte offset 4): "
 		     "the kernel would refuse to read it; --ignore-invalid reads what it "
 		     "committed", store_path);
-	if (o->origin) {
-		vs->origin_fd = open(o->origin, O_RDONLY | O_CLOEXEC);
-		if (vs->origin_fd < 0)
-			errx(fail_code, "cannot open %s: %s", o->origin, strerror(errno));
-		r = fd_size(vs->origin_fd, NULL, &osize);
-		if (r < 0)
-			errx(fail_code, "cannot get the size of %s: %s", o->origin,
-			     r == -EINVAL ? "not a regular file or block device" : strerror(-r));
-		if (o->size_within_origin && o->size > osize)
-			errx(fail_code, "--size %" PRIu64 " is larger than the origin %s (%" PRIu64
-			     " bytes)", o->size, o->origin, osize);
-		vs->origin = o->origin;
-	}
 	vs->size = o->size ? o->size : osize;
 	if (!vs->size)
 		errx(fail_code, "%s: the origin is empty", o->origin);
@@ -133,11 +179,14 @@ void viewopt_open(const struct viewopt *o, const char *store_path, struct viewse
 	if (r < 0)
 		lib_failed(fail_code, mark, r, "%s: cannot read the exception table", store_path);
 	if (vs->invalid)
-		viewset_warn_invalid(vs, store_path, o->zero_origin);
+		viewset_warn_invalid(vs, store_path, vs->zero_origin);
 	r = snapcow_map_new(vs->store, &map);
 	if (r < 0)
 		lib_failed(fail_code, mark, r, "%s: cannot read the exception table", store_path);
-	r = snapcow_view_new(vs->store, map, vs->origin_fd, vs->size, &vs->view);
+	if (vs->vol.cow)
+		r = snapcow_view_new_dev(vs->store, map, vs->vol.origin, vs->size, &vs->view);
+	else
+		r = snapcow_view_new(vs->store, map, vs->origin_fd, vs->size, &vs->view);
 	if (r < 0)
 		errx(fail_code, "%s: cannot build the snapshot view: %s", store_path,
 		     snapcow_strerror(r));
@@ -149,6 +198,8 @@ void viewset_close(struct viewset *vs)
 	snapcow_store_free(vs->store);
 	if (vs->origin_fd >= 0)
 		close(vs->origin_fd);
+	if (vs->vol.cow)
+		volume_close(&vs->vol);
 	memset(vs, 0, sizeof(*vs));
 	vs->origin_fd = -1;
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "snapcow.h"
+#include "volume.h"
 
 enum {
 	VIEWOPT_ORIGIN = 0x1000,
@@ -19,12 +20,14 @@ enum {
 	VIEWOPT_IGNORE_INVALID,
 };
 
-/* Entries for a tool's longopts[] table. */
+/* Entries for a tool's longopts[] table (the volume options included: the
+ * operand may be VG/LV). */
 #define VIEWOPT_LONGOPTS                                                     \
 	{ "origin", required_argument, NULL, VIEWOPT_ORIGIN },               \
 	{ "zero-origin", no_argument, NULL, VIEWOPT_ZERO_ORIGIN },           \
 	{ "size", required_argument, NULL, VIEWOPT_SIZE },                   \
-	{ "ignore-invalid", no_argument, NULL, VIEWOPT_IGNORE_INVALID }
+	{ "ignore-invalid", no_argument, NULL, VIEWOPT_IGNORE_INVALID },     \
+	VOLUME_LONGOPTS
 
 /* Short options a tool may give them (snap_extract: -O, -z, -s): add
  * VIEWOPT_SHORTOPTS to its getopt string and pass each option through
@@ -38,7 +41,11 @@ enum {
 	"  " z "--zero-origin       the origin is the zero target (a --virtualsize volume)\n" \
 	"  " s "--size BYTES        size of the view (required with --zero-origin;\n"         \
 	"                          default: the origin's size); k, M, G suffixes\n"            \
-	"      --ignore-invalid    read an invalidated store's committed table anyway\n"
+	"      --ignore-invalid    read an invalidated store's committed table anyway\n"     \
+	"      --pv PATH           with VG/LV: a physical volume (disk image, partitioned\n"  \
+	"                          image or device) to find it on, offline; repeatable\n"     \
+	"      --metadata FILE     with VG/LV: the VG's metadata from a backup or archive\n"  \
+	"                          file (/etc/lvm/backup/VG) instead of the PVs' own\n"
 #define VIEWOPT_HELP VIEWOPT_HELP_LINES("    ", "    ", "    ")
 #define VIEWOPT_HELP_SHORT VIEWOPT_HELP_LINES("-O, ", "-z, ", "-s, ")
 
@@ -53,6 +60,7 @@ struct viewopt {
 	/* Set by tools that write the view out (snap_extract): a --size
 	 * larger than the origin is refused instead of read as zeros. */
 	int size_within_origin;
+	struct volume_opts vol; /* --pv, --metadata */
 };
 
 /* Returns: the view option code of short option @c ('O', 'z', 's' of
@@ -63,23 +71,27 @@ int viewopt_short(int c);
  * prints a message and exits @usage_code.  Returns: 1 if handled, else 0. */
 int viewopt_parse(struct viewopt *o, int c, const char *arg, int usage_code);
 
-/* Check that the view options are complete and consistent; prints a message
- * and exits @usage_code (after try_help) when not. */
-void viewopt_check(const struct viewopt *o, int usage_code);
+/* Check that the view options are complete and consistent for @operand (a
+ * store path needs the origin or --zero-origin --size; a VG/LV name brings
+ * them itself); prints a message and exits @usage_code (after try_help)
+ * when not. */
+void viewopt_check(const struct viewopt *o, const char *operand, int usage_code);
 
 struct viewset {
 	struct snapcow_store *store;
 	struct snapcow_view *view;
-	int origin_fd;      /* -1 for a zero origin */
-	const char *origin; /* the origin's path (NULL for a zero origin) */
+	int origin_fd;      /* -1 for a zero origin or an origin in pieces */
+	const char *origin; /* the origin's path or LV (NULL for a zero origin) */
+	int zero_origin;    /* the origin is the zero target */
+	struct volume vol;  /* VG/LV: where it was found (vol.kind VOLUME_OTHER: a path) */
 	uint64_t size;      /* view bytes */
 	uint32_t chunk_bytes;
 	int invalid;        /* the store's header says invalid */
 	struct snapcow_stats stats;
 };
 
-/* Open @store_path and the origin read-only and build the view.  Every
- * failure prints "<tool>: ..." and exits @fail_code. */
+/* Open @store_path (or the volume VG/LV) and the origin read-only and build
+ * the view.  Every failure prints "<tool>: ..." and exits @fail_code. */
 void viewopt_open(const struct viewopt *o, const char *store_path, struct viewset *vs,
 		  int fail_code);
 

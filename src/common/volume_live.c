@@ -7,14 +7,63 @@
 #include <unistd.h>
 
 #include "dmdev.h"
+#include "lvm.h"
 #include "tool.h"
 #include "volume_live.h"
 
+/* One device path a line of `pvs --noheadings -o pv_name` output. */
+static int split_lines(char *out, char ***paths)
+{
+	char *save = NULL, *line, **p = NULL;
+	int n = 0;
+
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char **grown;
+
+		line += strspn(line, " \t");
+		line[strcspn(line, " \t")] = '\0';
+		if (!*line)
+			continue;
+		grown = realloc(p, (size_t)(n + 1) * sizeof(*p));
+		if (!grown || !(grown[n] = strdup(line))) {
+			free(grown ? grown : p);
+			return -ENOMEM;
+		}
+		p = grown;
+		n++;
+	}
+	*paths = p;
+	return n;
+}
+
 int volume_live_pvs(char ***paths, int code)
 {
-	(void)paths;
-	errx(code, "no --pv given, and asking the live system's LVM is not supported by this "
-	     "build: give the physical volumes with --pv");
+	char why[256], *out = NULL;
+	struct lvm *l;
+	int r;
+
+	dmdev_init(1);
+	if (dmdev_available(why, sizeof(why)) < 0)
+		errx(code, "no --pv given and this system's device-mapper is not available (%s): "
+		     "give the physical volumes (disk images or devices) with --pv", why);
+	r = lvm_open(0, &l);
+	if (r < 0)
+		errx(code, "no --pv given and LVM cannot be asked (liblvm2cmd: %s; are you "
+		     "root?): give the physical volumes with --pv", strerror(-r));
+	r = lvm_run(l, &out, "pvs --noheadings -o pv_name");
+	if (r) {
+		warnx("pvs failed:\n%s", lvm_errors(l));
+		lvm_close(l);
+		exit(code);
+	}
+	lvm_close(l);
+	r = split_lines(out, paths);
+	free(out);
+	if (r < 0)
+		errx(code, "out of memory");
+	if (r == 0)
+		errx(code, "LVM reports no physical volumes on this system");
+	return r;
 }
 
 void volume_live_free(char **paths, int n)

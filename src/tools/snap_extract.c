@@ -104,7 +104,7 @@ int main(int argc, char **argv)
 		}
 	}
 	store = one_operand(argc, argv, optind, "store", EXIT_FAIL);
-	viewopt_check(&vo, EXIT_FAIL);
+	viewopt_check(&vo, store, EXIT_FAIL);
 	if (!*opt.output)
 		errx(EXIT_FAIL, "empty output name");
 
