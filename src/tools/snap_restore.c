@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dumpfmt.h"
+#include "dump.h"
 #include "target.h"
 #include "tool.h"
 
@@ -341,7 +341,7 @@ static int on_end(void *data, const struct dump_pos *pos, int incomplete, uint64
 	return 0;
 }
 
-static const struct dump_ops restore_ops = {
+static const struct dump_visitor restore_ops = {
 	.header = on_header,
 	.area = on_area,
 	.exception = on_exception,
