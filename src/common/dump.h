@@ -15,7 +15,8 @@
  *    integers that fit in 64 bits); what the values mean is the visitor's
  *    to check.
  * Visitors: the writers of the XML, JSON (through json-c) and human texts
- * (dump_write.c), and snap_restore's.
+ * (dump_write.c), and snap_restore's check against the kernel's rules
+ * (dump_check.c) and its writer pass (restore.c).
  *
  * Memory: the store walk holds one chunk; the writers one record; the XML
  * reader streams; the JSON reader keeps the parsed document (json-c has no
@@ -131,5 +132,30 @@ int dump_walk_store(struct snapcow_store *s, const struct dump_visitor *v, void 
  * header in the header chunk, and after the terminator in the last area
  * of walk @res (nothing when it did not reach the terminator). */
 void dump_warn_leftovers(struct snapcow_store *s, const struct dump_walk_result *res);
+
+/* ---- Checking a dump against the kernel's rules (dump_check.c) ----------- */
+
+/* What a dump that passed the check describes. */
+struct dump_summary {
+	struct snapcow_geometry geo; /* chunk size and the store size used */
+	uint32_t valid;
+	uint64_t exceptions;
+	uint64_t areas;      /* areas in the dump, the terminating one included */
+	uint64_t last_count; /* exceptions in its last area */
+};
+
+/* Read the dump @r through libsnapcow's rules: the header
+ * (snapcow_header_check, for a store of @store_size bytes, or the dump's
+ * store_size when 0), the layout (snapcow_geometry_*), every record
+ * (snapcow_record_check) and every new and old chunk used once
+ * (snapcow_table_check_*, fed the on-disk records the writer will write),
+ * plus what is about the dump itself: areas numbered 0, 1, ... at their
+ * chunks, none after an area that is not full, at most exceptions_per_area
+ * exceptions in an area, a full area followed by the empty one that
+ * terminates the table, no "incomplete" mark.  The first problem is printed
+ * as "<dump>: line N: area A exception I: ..." and the check stops there.
+ * Returns: 0 and *@out, 1 after a problem, or a negative errno (-EINVAL
+ * for a syntax error, printed by the reader). */
+int dump_check(struct dump_reader *r, uint64_t store_size, struct dump_summary *out);
 
 #endif
