@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Reading snap_dump's XML (expat) and JSON (json-c) dumps: see dumpfmt.h. */
+/* Reading snap_dump's XML (expat) and JSON (json-c) dumps into a visitor:
+ * see dump.h. */
 #include <errno.h>
 #include <expat.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dumpfmt.h"
+#include "dump.h"
 #include "tool.h"
 
 struct dump_reader {
@@ -160,12 +162,16 @@ enum dump_format dump_reader_format(const struct dump_reader *r)
 	return r->format;
 }
 
+const char *dump_reader_name(const struct dump_reader *r)
+{
+	return r->name;
+}
+
 void dump_reader_free(struct dump_reader *r)
 {
 	if (!r)
 		return;
-	if (r->json)
-		json_object_put(r->json);
+	json_object_put(r->json); /* NULL is fine */
 	close(r->fd);
 	free(r->name);
 	free(r);
@@ -177,7 +183,7 @@ enum { IN_NONE, IN_STORE, IN_AREA, IN_EXCEPTION, IN_INCOMPLETE, IN_DONE };
 
 struct xml_state {
 	struct dump_reader *r;
-	const struct dump_ops *ops;
+	const struct dump_visitor *v;
 	void *data;
 	XML_Parser p;
 	int where;
@@ -249,8 +255,10 @@ static void XMLCALL xml_start(void *data, const char *el, const char **atts)
 	static const char *const inc_attrs[] = { "area" };
 	struct xml_state *x = data;
 	uint64_t v[6];
-	int r;
+	int r = 0;
 
+	if (x->result)
+		return; /* stopped: expat may still call back */
 	x->pos.line = XML_GetCurrentLineNumber(x->p);
 	if (x->where == IN_NONE && !strcmp(el, "snapshot_store")) {
 		struct dump_header h;
@@ -264,9 +272,7 @@ static void XMLCALL xml_start(void *data, const char *el, const char **atts)
 		h.store_size = v[4];
 		h.per_area = v[5];
 		x->where = IN_STORE;
-		r = x->ops->header(x->data, &x->pos, &h);
-		if (r)
-			xml_fail(x, r);
+		r = dump_visit(x->v, header, x->data, &x->pos, &h);
 	} else if (x->where == IN_STORE && !strcmp(el, "area") && !x->incomplete) {
 		if (xml_attrs(x, el, atts, area_attrs, v, 2))
 			return;
@@ -275,19 +281,15 @@ static void XMLCALL xml_start(void *data, const char *el, const char **atts)
 		x->pos.area = v[0];
 		x->pos.index = 0;
 		x->areas_seen = 1;
-		r = x->ops->area(x->data, &x->pos, v[0], v[1]);
-		if (r)
-			xml_fail(x, r);
+		r = dump_visit(x->v, area, x->data, &x->pos, v[0], v[1]);
 	} else if (x->where == IN_AREA && !strcmp(el, "exception")) {
 		if (xml_attrs(x, el, atts, exc_attrs, v, 2))
 			return;
 		x->where = IN_EXCEPTION;
 		x->pos.index = x->count;
-		r = x->ops->exception(x->data, &x->pos, v[0], v[1]);
+		r = dump_visit(x->v, exception, x->data, &x->pos, v[0], v[1]);
 		x->count++;
 		x->pos.record++;
-		if (r)
-			xml_fail(x, r);
 	} else if (x->where == IN_STORE && !strcmp(el, "incomplete") && !x->incomplete) {
 		if (xml_attrs(x, el, atts, inc_attrs, v, 1))
 			return;
@@ -301,6 +303,8 @@ static void XMLCALL xml_start(void *data, const char *el, const char **atts)
 			  x->where == IN_STORE ? " (expected <area>)" :
 			  x->where == IN_AREA ? " (expected <exception>)" : "");
 	}
+	if (r)
+		xml_fail(x, r);
 }
 
 static void XMLCALL xml_end(void *data, const char *el)
@@ -308,6 +312,8 @@ static void XMLCALL xml_end(void *data, const char *el)
 	struct xml_state *x = data;
 	int r = 0;
 
+	if (x->result)
+		return; /* stopped: expat may still call back */
 	(void)el;
 	x->pos.line = XML_GetCurrentLineNumber(x->p);
 	switch (x->where) {
@@ -317,7 +323,7 @@ static void XMLCALL xml_end(void *data, const char *el)
 		break;
 	case IN_AREA:
 		x->where = IN_STORE;
-		r = x->ops->area_end(x->data, &x->pos, x->count);
+		r = dump_visit(x->v, area_end, x->data, &x->pos, x->count);
 		break;
 	case IN_STORE:
 		x->where = IN_DONE;
@@ -328,7 +334,7 @@ static void XMLCALL xml_end(void *data, const char *el)
 		}
 		if (x->incomplete)
 			x->pos.line = x->incomplete_line;
-		r = x->ops->end(x->data, &x->pos, x->incomplete, x->incomplete_area);
+		r = dump_visit(x->v, end, x->data, &x->pos, x->incomplete, x->incomplete_area);
 		break;
 	}
 	if (r)
@@ -340,6 +346,8 @@ static void XMLCALL xml_text(void *data, const char *s, int len)
 	struct xml_state *x = data;
 	int i;
 
+	if (x->result)
+		return; /* stopped: expat may still call back */
 	for (i = 0; i < len; i++) {
 		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') {
 			xml_error(x, "unexpected text \"%.*s\"", len - i > 20 ? 20 : len - i,
@@ -358,7 +366,7 @@ static void XMLCALL xml_doctype(void *data, const char *name, const char *sysid,
 	xml_error(x, "a DOCTYPE is not allowed in a dump");
 }
 
-static int run_xml(struct dump_reader *r, const struct dump_ops *ops, void *data)
+static int run_xml(struct dump_reader *r, const struct dump_visitor *v, void *data)
 {
 	struct xml_state x;
 	char buf[65536];
@@ -371,7 +379,7 @@ static int run_xml(struct dump_reader *r, const struct dump_ops *ops, void *data
 	}
 	memset(&x, 0, sizeof(x));
 	x.r = r;
-	x.ops = ops;
+	x.v = v;
 	x.data = data;
 	x.p = XML_ParserCreate(NULL);
 	if (!x.p)
@@ -543,22 +551,90 @@ static int json_array(struct dump_reader *r, const char *pos, struct json_object
 	return 0;
 }
 
-static int run_json(struct dump_reader *r, const struct dump_ops *ops, void *data)
+/* The header of object "snapshot_store"; *@areas, *@inc_area, *@has_inc. */
+static int json_header(struct dump_reader *r, struct json_object *store, struct dump_header *h,
+		       struct json_object **areas, int *has_inc, uint64_t *inc_area)
 {
-	static const char *const root_keys[] = { "snapshot_store", NULL };
 	static const char *const store_keys[] = { "magic", "valid", "version", "chunk_sectors",
 		"store_size", "exceptions_per_area", "areas", "incomplete", NULL };
+	static const char *const inc_keys[] = { "area", NULL };
+	static const char *const pos = "snapshot_store: ";
+	struct json_object *inc;
+
+	if (json_keys(r, pos, store, store_keys) || json_u64(r, pos, store, "magic", &h->magic) ||
+	    json_u64(r, pos, store, "valid", &h->valid) ||
+	    json_u64(r, pos, store, "version", &h->version) ||
+	    json_u64(r, pos, store, "chunk_sectors", &h->chunk_sectors) ||
+	    json_u64(r, pos, store, "store_size", &h->store_size) ||
+	    json_u64(r, pos, store, "exceptions_per_area", &h->per_area) ||
+	    json_array(r, pos, store, "areas", areas))
+		return -EINVAL;
+	*has_inc = json_object_object_get_ex(store, "incomplete", &inc);
+	if (*has_inc && (!json_object_is_type(inc, json_type_object) ||
+			 json_keys(r, "incomplete: ", inc, inc_keys) ||
+			 json_u64(r, "incomplete: ", inc, "area", inc_area))) {
+		json_error(r, "", "\"incomplete\" must be {\"area\": N}");
+		return -EINVAL;
+	}
+	if (json_object_array_length(*areas) == 0) {
+		json_error(r, "", "\"areas\" is empty (even an empty table has area 0)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Element @a of "areas", visited.  Returns 0, -EINVAL or a callback's value. */
+static int json_area(struct dump_reader *r, struct json_object *ao, size_t a,
+		     const struct dump_visitor *v, void *data, struct dump_pos *pos)
+{
 	static const char *const area_keys[] = { "index", "chunk", "exceptions", NULL };
 	static const char *const exc_keys[] = { "old", "new", NULL };
-	static const char *const inc_keys[] = { "area", NULL };
-	struct json_object *store, *areas, *inc = NULL;
+	struct json_object *exc;
+	uint64_t index, chunk, old_chunk, new_chunk;
+	char where[96];
+	size_t i, n;
+	int ret;
+
+	snprintf(where, sizeof(where), "areas[%zu]: ", a);
+	pos->area = a;
+	pos->index = 0;
+	if (!json_object_is_type(ao, json_type_object)) {
+		json_error(r, where, "not an object");
+		return -EINVAL;
+	}
+	if (json_keys(r, where, ao, area_keys) || json_u64(r, where, ao, "index", &index) ||
+	    json_u64(r, where, ao, "chunk", &chunk) || json_array(r, where, ao, "exceptions", &exc))
+		return -EINVAL;
+	pos->area = index;
+	ret = dump_visit(v, area, data, pos, index, chunk);
+	n = json_object_array_length(exc);
+	for (i = 0; i < n && !ret; i++) {
+		struct json_object *eo = json_object_array_get_idx(exc, i);
+
+		snprintf(where, sizeof(where), "area %" PRIu64 " exception %zu: ", index, i);
+		if (!json_object_is_type(eo, json_type_object)) {
+			json_error(r, where, "not an object");
+			return -EINVAL;
+		}
+		if (json_keys(r, where, eo, exc_keys) || json_u64(r, where, eo, "old", &old_chunk) ||
+		    json_u64(r, where, eo, "new", &new_chunk))
+			return -EINVAL;
+		pos->index = i;
+		ret = dump_visit(v, exception, data, pos, old_chunk, new_chunk);
+		pos->record++;
+	}
+	return ret ? ret : dump_visit(v, area_end, data, pos, n);
+}
+
+static int run_json(struct dump_reader *r, const struct dump_visitor *v, void *data)
+{
+	static const char *const root_keys[] = { "snapshot_store", NULL };
+	struct json_object *store, *areas;
 	struct dump_header h;
-	int has_inc;
 	struct dump_pos pos;
 	uint64_t inc_area = 0;
-	size_t a, i, na;
-	char where[96];
-	int ret;
+	int has_inc = 0, ret;
+	size_t a;
 
 	if (!r->json) {
 		ret = load_json(r);
@@ -573,79 +649,15 @@ static int run_json(struct dump_reader *r, const struct dump_ops *ops, void *dat
 		json_error(r, "", "expected an object {\"snapshot_store\": {...}}");
 		return -EINVAL;
 	}
-	if (json_keys(r, "snapshot_store: ", store, store_keys) ||
-	    json_u64(r, "snapshot_store: ", store, "magic", &h.magic) ||
-	    json_u64(r, "snapshot_store: ", store, "valid", &h.valid) ||
-	    json_u64(r, "snapshot_store: ", store, "version", &h.version) ||
-	    json_u64(r, "snapshot_store: ", store, "chunk_sectors", &h.chunk_sectors) ||
-	    json_u64(r, "snapshot_store: ", store, "store_size", &h.store_size) ||
-	    json_u64(r, "snapshot_store: ", store, "exceptions_per_area", &h.per_area) ||
-	    json_array(r, "snapshot_store: ", store, "areas", &areas))
-		return -EINVAL;
-	has_inc = json_object_object_get_ex(store, "incomplete", &inc);
-	if (has_inc) {
-		if (!json_object_is_type(inc, json_type_object) ||
-		    json_keys(r, "incomplete: ", inc, inc_keys) ||
-		    json_u64(r, "incomplete: ", inc, "area", &inc_area)) {
-			json_error(r, "", "\"incomplete\" must be {\"area\": N}");
-			return -EINVAL;
-		}
-	}
-	na = json_object_array_length(areas);
-	if (na == 0) {
-		json_error(r, "", "\"areas\" is empty (even an empty table has area 0)");
-		return -EINVAL;
-	}
-	ret = ops->header(data, &pos, &h);
-	if (ret)
-		return ret;
-	for (a = 0; a < na; a++) {
-		struct json_object *ao = json_object_array_get_idx(areas, a), *exc;
-		uint64_t index, chunk;
-
-		snprintf(where, sizeof(where), "areas[%zu]: ", a);
-		pos.area = a;
-		pos.index = 0;
-		if (!json_object_is_type(ao, json_type_object)) {
-			json_error(r, where, "not an object");
-			return -EINVAL;
-		}
-		if (json_keys(r, where, ao, area_keys) || json_u64(r, where, ao, "index", &index) ||
-		    json_u64(r, where, ao, "chunk", &chunk) ||
-		    json_array(r, where, ao, "exceptions", &exc))
-			return -EINVAL;
-		pos.area = index;
-		ret = ops->area(data, &pos, index, chunk);
-		if (ret)
-			return ret;
-		for (i = 0; i < json_object_array_length(exc); i++) {
-			struct json_object *eo = json_object_array_get_idx(exc, i);
-			uint64_t old_chunk, new_chunk;
-
-			snprintf(where, sizeof(where), "area %llu exception %zu: ",
-				 (unsigned long long)index, i);
-			if (!json_object_is_type(eo, json_type_object)) {
-				json_error(r, where, "not an object");
-				return -EINVAL;
-			}
-			if (json_keys(r, where, eo, exc_keys) ||
-			    json_u64(r, where, eo, "old", &old_chunk) ||
-			    json_u64(r, where, eo, "new", &new_chunk))
-				return -EINVAL;
-			pos.index = i;
-			ret = ops->exception(data, &pos, old_chunk, new_chunk);
-			pos.record++;
-			if (ret)
-				return ret;
-		}
-		ret = ops->area_end(data, &pos, json_object_array_length(exc));
-		if (ret)
-			return ret;
-	}
-	return ops->end(data, &pos, has_inc, inc_area);
+	ret = json_header(r, store, &h, &areas, &has_inc, &inc_area);
+	if (!ret)
+		ret = dump_visit(v, header, data, &pos, &h);
+	for (a = 0; !ret && a < json_object_array_length(areas); a++)
+		ret = json_area(r, json_object_array_get_idx(areas, a), a, v, data, &pos);
+	return ret ? ret : dump_visit(v, end, data, &pos, has_inc, inc_area);
 }
 
-int dump_reader_run(struct dump_reader *r, const struct dump_ops *ops, void *data)
+int dump_reader_run(struct dump_reader *r, const struct dump_visitor *v, void *data)
 {
-	return r->format == DUMP_XML ? run_xml(r, ops, data) : run_json(r, ops, data);
+	return r->format == DUMP_XML ? run_xml(r, v, data) : run_json(r, v, data);
 }
