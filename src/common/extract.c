@@ -420,33 +420,13 @@ static int failed(const char *what, const char *name, int e)
 	return -e;
 }
 
-static int same_file(const struct stat *a, const struct stat *b)
-{
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
-}
-
-/* Returns: 1 if @st is a file any piece of @d reads. */
-static int reads_file(const struct snapcow_dev *d, const struct stat *st)
-{
-	uint64_t off = 0, at, len;
-	struct stat in;
-	int fd;
-
-	while (d && off < snapcow_dev_size(d) && snapcow_dev_locate(d, off, &fd, &at, &len) == 0) {
-		if (fd >= 0 && fstat(fd, &in) == 0 && same_file(st, &in))
-			return 1;
-		off += len;
-	}
-	return 0;
-}
-
 /* Returns: "store" or "origin" if @st is one of the inputs of @vs (a PV
  * image of a volume too), else NULL. */
 static const char *input_of(const struct stat *st, const struct viewset *vs)
 {
-	if (reads_file(snapcow_store_dev(vs->store), st))
+	if (dev_reads_file(snapcow_store_dev(vs->store), st))
 		return "store";
-	if (reads_file(snapcow_view_origin(vs->view), st))
+	if (dev_reads_file(snapcow_view_origin(vs->view), st))
 		return "origin";
 	return NULL;
 }

@@ -70,6 +70,21 @@ int volume_is_name(const struct volume_opts *o, const char *operand)
 	return stat(operand, &st) < 0;
 }
 
+int dev_reads_file(const struct snapcow_dev *d, const struct stat *st)
+{
+	uint64_t off = 0, at, len;
+	struct stat in;
+	int fd;
+
+	while (d && off < snapcow_dev_size(d) && snapcow_dev_locate(d, off, &fd, &at, &len) == 0) {
+		if (fd >= 0 && fstat(fd, &in) == 0 && in.st_dev == st->st_dev &&
+		    in.st_ino == st->st_ino)
+			return 1;
+		off += len;
+	}
+	return 0;
+}
+
 /* ---- Choosing the metadata ---------------------------------------------- */
 
 static int add_vg(struct volume_set *set, struct lvm_vg *vg)

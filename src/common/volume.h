@@ -12,6 +12,7 @@
 
 #include <getopt.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "lvm_vg.h"
 #include "snapcow.h"
@@ -92,6 +93,10 @@ void volume_close(struct volume *v);
  * size; v->kind is VOLUME_OTHER for a path).  Exits @code on failure. */
 struct snapcow_store *volume_store_open(const struct volume_opts *o, const char *operand,
 					struct volume *v, int code);
+
+/* Returns: 1 if @st is a file (or device) a piece of @d reads, else 0 (a
+ * writer refuses an output that is one of its inputs). */
+int dev_reads_file(const struct snapcow_dev *d, const struct stat *st);
 
 /* Split "VG/LV" or "/dev/VG/LV".  Returns: 0, or -EINVAL. */
 int volume_split_name(const char *s, char *vg, size_t vlen, char *lv, size_t llen);

@@ -17,18 +17,21 @@
 #include "dump.h"
 #include "snapcow.h"
 #include "tool.h"
+#include "volume.h"
 
 static void usage(void)
 {
-	printf("Usage: %s [options] STORE\n\n"
+	printf("Usage: %s [options] STORE|VG/LV\n\n"
 	       "Print the header and the whole exception table of a device-mapper\n"
-	       "snapshot store (the COW device), even one the kernel has invalidated.\n\n"
+	       "snapshot store (the COW device, or that of the snapshot or sparse volume\n"
+	       "VG/LV), even one the kernel has invalidated.\n\n"
 	       "Options:\n"
-	       "  -f, --format FMT   xml (default), json or human\n"
-	       "  -o, --output FILE  write the dump to FILE instead of stdout\n"
-	       "  -q, --quiet        no warnings, errors only\n"
-	       "  -h, --help         show this help and exit\n"
-	       "  -V, --version      show the version and exit\n",
+	       "  -f, --format FMT         xml (default), json or human\n"
+	       "  -o, --output FILE        write the dump to FILE instead of stdout\n"
+	       "  -q, --quiet              no warnings, errors only\n"
+	       VOLUME_HELP
+	       "  -h, --help               show this help and exit\n"
+	       "  -V, --version            show the version and exit\n",
 	       program_name);
 	exit(EXIT_OK);
 }
@@ -37,11 +40,11 @@ static void usage(void)
  * (opening it would truncate it). */
 static void check_output(const char *output, struct snapcow_store *s)
 {
-	struct stat ost, sst;
+	struct stat ost;
 
-	if (stat(output, &ost) < 0 || fstat(snapcow_store_fd(s), &sst) < 0)
+	if (stat(output, &ost) < 0)
 		return;
-	if (S_ISBLK(ost.st_mode) || (ost.st_dev == sst.st_dev && ost.st_ino == sst.st_ino))
+	if (S_ISBLK(ost.st_mode) || dev_reads_file(snapcow_store_dev(s), &ost))
 		errx(EXIT_FAIL, "%s: refusing to write the dump over %s", output,
 		     S_ISBLK(ost.st_mode) ? "a block device" : "the store itself");
 }
@@ -82,6 +85,7 @@ int main(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "quiet", no_argument, NULL, 'q' },
+		VOLUME_LONGOPTS,
 		TOOL_STD_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -89,12 +93,16 @@ int main(int argc, char **argv)
 	static const char *const formats[] = { "xml", "json", "human", NULL };
 	enum dump_format format = DUMP_XML;
 	const char *output = NULL, *path;
+	struct volume_opts vo = { 0 };
 	struct snapcow_store *s;
+	struct volume v;
 	FILE *f = stdout;
 	int c, ret;
 
 	tool_init(argv[0]);
 	while ((c = getopt_long(argc, argv, "f:o:qhV", longopts, NULL)) != -1) {
+		if (volume_parse(&vo, c, optarg, EXIT_FAIL))
+			continue;
 		if (c == 'f')
 			format = (enum dump_format)parse_format(optarg, formats, EXIT_FAIL);
 		else if (c == 'o')
@@ -105,7 +113,7 @@ int main(int argc, char **argv)
 			tool_std_option(c, usage, EXIT_FAIL);
 	}
 	path = one_operand(argc, argv, optind, "store", EXIT_FAIL);
-	s = store_open_or_exit(path, 0, EXIT_FAIL);
+	s = volume_store_open(&vo, path, &v, EXIT_FAIL);
 	if (output) {
 		check_output(output, s);
 		f = fopen(output, "w");
@@ -114,6 +122,7 @@ int main(int argc, char **argv)
 	}
 	ret = dump(s, f, format);
 	snapcow_store_free(s);
+	volume_close(&v);
 	if (fflush(f) || ferror(f) || (output && fclose(f))) {
 		warnx("cannot write %s: %s", output ? output : "standard output", strerror(errno));
 		ret = EXIT_FAIL;
