@@ -318,8 +318,9 @@ void volume_open(const struct volume_opts *o, const char *name, struct volume *v
 		const struct lvm_lv *pool;
 
 		errx(code, "%s is %s, not a snapshot or a sparse volume", name,
-		     lvm_vg_thin(vg, lv, &ts, &pool) ? "a thin volume (reading thin volumes "
-		     "needs the pool's metadata: see snap_extract --thin-meta)" : "no snapshot");
+		     lvm_vg_thin(vg, lv, &ts, &pool) ? "a thin volume (its data is found "
+		     "through its pool's metadata, which this tool does not read)" :
+		     "no snapshot");
 	}
 	v->kind = v->snap.sparse ? VOLUME_SPARSE : VOLUME_SNAPSHOT;
 	v->size = v->snap.size;
