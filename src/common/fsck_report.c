@@ -252,7 +252,7 @@ static void print_human(const struct fsck_report *r)
 
 	fsview_print_store(fv, 16);
 	printf("view:           %s, %s\n", format_size(fv->vs.size, sz, sizeof(sz)),
-	       fv->vo.zero_origin ? "zero origin" : fv->vo.origin);
+	       fv->vs.zero_origin ? "zero origin" : fv->vs.origin);
 	r->ops->print_human(r);
 	if (r->checker_ran)
 		print_checker_human(r);
@@ -284,8 +284,8 @@ static void print_json(const struct fsck_report *r)
 	const char *meaning = r->checker->meaning(r->checker_status, st, sizeof(st));
 
 	json_object_object_add(o, "view_bytes", json_object_new_int64((int64_t)fv->vs.size));
-	json_object_object_add(o, "origin", json_object_new_string(fv->vo.zero_origin ? "zero" :
-								       fv->vo.origin));
+	json_object_object_add(o, "origin", json_object_new_string(fv->vs.zero_origin ? "zero" :
+								       fv->vs.origin));
 	json_object_object_add(o, "type", json_object_new_string(r->fstype));
 	r->ops->add_json(r, o);
 	json_object_object_add(o, "findings", findings_json(r));

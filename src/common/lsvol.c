@@ -94,8 +94,8 @@ static void hint(struct row *w)
 
 	if (!strcmp(w->kind, "thin"))
 		snprintf(w->hint, sizeof(w->hint), "thin volume of pool %s/%s (device id %" PRIu64
-			 "): snap_resurrect %s/%s brings back a full pool", vg, w->pool, w->thin_id,
-			 vg, lv);
+			 "): snap_resurrect %s/%s brings it back when the pool runs out of space",
+			 vg, w->pool, w->thin_id, vg, lv);
 	else if (!w->read)
 		snprintf(w->hint, sizeof(w->hint), "cannot be read: %s", w->problem);
 	else if (w->merging)
@@ -147,22 +147,24 @@ static int make_row(const struct lvm_vg *vg, const struct lvm_lv *lv, struct row
 
 static void print_human(const struct row *w, int *header)
 {
-	char sz[32], cow[32], chunk[32], fill[16] = "-";
+	char sz[32], cow[32], chunk[32], fill[16] = "-", exc[24] = "-";
 
 	if (!*header) {
 		printf("%-10s %-16s %-9s %-16s %9s %9s %8s %-18s %10s  %s\n", "VG", "LV", "KIND",
 		       "ORIGIN", "SIZE", "COW", "CHUNK", "STATE", "EXCEPTIONS", "FILL");
 		*header = 1;
 	}
-	if (w->read && w->total)
+	if (w->read && w->total) {
 		snprintf(fill, sizeof(fill), "%.2f%%", 100.0 * (double)w->allocated /
 						     (double)w->total);
-	printf("%-10s %-16s %-9s %-16s %9s %9s %8s %-18s %10" PRIu64 "  %s\n", w->vg->name,
+		snprintf(exc, sizeof(exc), "%" PRIu64, w->exceptions);
+	}
+	printf("%-10s %-16s %-9s %-16s %9s %9s %8s %-18s %10s  %s\n", w->vg->name,
 	       w->lv->name, w->kind, w->origin[0] ? w->origin : "-",
 	       format_size(w->size, sz, sizeof(sz)),
 	       w->cow_size ? format_size(w->cow_size, cow, sizeof(cow)) : "-",
 	       w->chunk_sectors ? format_size(w->chunk_sectors * 512ULL, chunk, sizeof(chunk)) : "-",
-	       w->state, w->exceptions, fill);
+	       w->state, exc, fill);
 	if (w->where[0])
 		printf("    COW on %s\n", w->where);
 	printf("    %s\n", w->hint);

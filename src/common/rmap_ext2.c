@@ -778,7 +778,7 @@ int rmap_ext2(struct fsview *fv, const struct rmap_ext2_opts *o)
 	m.fv = fv;
 	m.fs = fv->fs;
 	m.vs = &fv->vs;
-	m.zero_origin = fv->vo.zero_origin;
+	m.zero_origin = fv->vs.zero_origin;
 	m.want_uncommitted = o->uncommitted;
 	m.want_lost = o->uncommitted && m.zero_origin && o->from == 0 && o->to == UINT64_MAX;
 	snprintf(m.fstype, sizeof(m.fstype), "%s",

@@ -64,10 +64,11 @@ int volume_is_name(const struct volume_opts *o, const char *operand)
 
 	if (volume_split_name(operand, vg, sizeof(vg), lv, sizeof(lv)) < 0)
 		return 0;
-	if (o->npv || o->metadata)
+	if (o->npv || o->metadata || stat(operand, &st) < 0)
 		return 1;
-	/* /dev/VG/LV of an active volume is a device: read it as a store */
-	return stat(operand, &st) < 0;
+	/* /dev/VG/LV of an active volume is its snapshot device, never a
+	 * store: the volume is meant */
+	return !strncmp(operand, "/dev/", 5) && S_ISBLK(st.st_mode);
 }
 
 int dev_reads_file(const struct snapcow_dev *d, const struct stat *st)
@@ -317,10 +318,11 @@ void volume_open(const struct volume_opts *o, const char *name, struct volume *v
 		const struct lvm_seg *ts;
 		const struct lvm_lv *pool;
 
-		errx(code, "%s is %s, not a snapshot or a sparse volume", name,
-		     lvm_vg_thin(vg, lv, &ts, &pool) ? "a thin volume (its data is found "
-		     "through its pool's metadata, which this tool does not read)" :
-		     "no snapshot");
+		if (lvm_vg_thin(vg, lv, &ts, &pool))
+			errx(code, "%s is a thin volume, not a snapshot or a sparse volume (its data "
+			     "is found through its pool's metadata, which this tool does not read)",
+			     name);
+		errx(code, "%s is not a snapshot or a sparse volume", name);
 	}
 	v->kind = v->snap.sparse ? VOLUME_SPARSE : VOLUME_SNAPSHOT;
 	v->size = v->snap.size;
@@ -355,8 +357,12 @@ struct snapcow_store *volume_store_open(const struct volume_opts *o, const char 
 	memset(v, 0, sizeof(*v));
 	v->cow_fd = v->origin_fd = -1;
 	v->kind = VOLUME_OTHER;
-	if (!volume_is_name(o, operand))
+	if (!volume_is_name(o, operand)) {
+		if (o->npv || o->metadata)
+			errx(code, "%s: --pv and --metadata find a volume by name (VG/LV), not a "
+			     "store file", operand);
 		return store_open_or_exit(operand, 0, code);
+	}
 	volume_open(o, operand, v, code);
 	mark = tool_lib_errors();
 	r = snapcow_store_open_dev(tool_ctx(), v->cow, 0, &s);

@@ -18,11 +18,13 @@
 static void __attribute__((noreturn)) usage(void)
 {
 	printf("Usage: %s (--origin FILE|DEV | --zero-origin --size BYTES) [options] STORE\n"
+	       "       %s [--pv PATH]... [--metadata FILE] [options] VG/LV\n"
 	       "\n"
 	       "Write the snapshot as the kernel would show it: chunks remapped in the\n"
 	       "exception store STORE (the COW device) from the store, all others from the\n"
-	       "origin (or zeros for a --virtualsize volume).  Reads STORE and the origin\n"
-	       "only; the output is a new sparse file.\n"
+	       "origin (or zeros for a --virtualsize volume); or the snapshot or sparse\n"
+	       "volume VG/LV, found through LVM's metadata.  Reads its inputs only; the\n"
+	       "output is a new sparse file.\n"
 	       "\n"
 	       "Options:\n"
 	       VIEWOPT_HELP_SHORT
@@ -34,7 +36,7 @@ static void __attribute__((noreturn)) usage(void)
 	       "\n"
 	       "--size may not exceed the origin's size.  See snap_extract(8) for what\n"
 	       "--ignore-invalid recovers.\n",
-	       program_name);
+	       program_name, program_name);
 	exit(EXIT_OK);
 }
 

@@ -31,7 +31,7 @@ static void NORETURN usage(void)
 	       "\n"
 	       "Exit status: 0 clean, 2 not an ext2/3/4 filesystem, 4 errors or journal\n"
 	       "recovery or orphans pending, 8 operational error, 16 usage error.\n",
-	       program_name);
+	       program_name, program_name);
 	exit(FSCK_EXIT_OK);
 }
 

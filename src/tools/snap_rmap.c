@@ -32,7 +32,7 @@ static void NORETURN usage(void)
 	       FSVIEW_HELP_STD
 	       "\n"
 	       "Exit status: 0 ok, 1 failure, 2 not an ext2/3/4 filesystem.\n",
-	       program_name);
+	       program_name, program_name);
 	exit(EXIT_OK);
 }
 
