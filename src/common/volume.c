@@ -62,7 +62,9 @@ int volume_is_name(const struct volume_opts *o, const char *operand)
 	char vg[LVM_NAME_MAX], lv[LVM_NAME_MAX];
 	struct stat st;
 
-	if (volume_split_name(operand, vg, sizeof(vg), lv, sizeof(lv)) < 0)
+	/* /dev/mapper/NAME is a device-mapper device, never VG "mapper" */
+	if (!strncmp(operand, "/dev/mapper/", 12) ||
+	    volume_split_name(operand, vg, sizeof(vg), lv, sizeof(lv)) < 0)
 		return 0;
 	if (o->npv || o->metadata || stat(operand, &st) < 0)
 		return 1;
