@@ -42,31 +42,41 @@ unxz_fixture() {
 	xz -dc "$DATA/kernel/$1.xz" >"$TS_TMP/$1"
 }
 
-# conformance TOOL [ARGS...]: the checks every tool must pass.  ARGS come
-# before the input path (e.g. "--zero-origin --size 1M -o $TS_TMP/out").
+# conformance TOOL [ARGS...] [-- TAIL...]: the checks every tool must pass.
+# ARGS come before the input path (e.g. "--zero-origin --size 1M -o
+# $TS_TMP/out"), TAIL after it (snap_mount's mountpoint).
 # Prints one line per check: exit code and the first line of the message,
 # and whether each input stayed byte-identical.
 conformance() {
 	local tool=$1; shift
 	local exe=$BIN/$tool out rc sum
+	local -a tail=()
+	local i
+	for ((i = 1; i <= $#; i++)); do
+		if [ "${!i}" = -- ]; then
+			tail=("${@:i+1}")
+			set -- "${@:1:i-1}"
+			break
+		fi
+	done
 	out=$("$exe" --help 2>/dev/null); rc=$?
 	echo "--help: ret $rc, usage on stdout: $(echo "$out" | grep -q '^Usage:' && echo yes || echo no)"
 	echo "--version: $("$exe" --version 2>&1) (ret $?)"
 	out=$("$exe" --no-such-option 2>&1 >/dev/null); rc=$?
 	echo "bad option: ret $rc, $(echo "$out" | tail -1)"
-	out=$("$exe" "$@" 2>&1 >/dev/null); rc=$?
+	out=$("$exe" "$@" "${tail[@]}" 2>&1 >/dev/null); rc=$?
 	echo "missing argument: ret $rc, $(echo "$out" | head -1)"
-	out=$("$exe" "$@" "$TS_TMP/does-not-exist" 2>&1 >/dev/null); rc=$?
+	out=$("$exe" "$@" "$TS_TMP/does-not-exist" "${tail[@]}" 2>&1 >/dev/null); rc=$?
 	echo "missing input: ret $rc, $(echo "$out" | head -1)"
 	mkdir -p "$TS_TMP/a-directory"
-	out=$("$exe" "$@" "$TS_TMP/a-directory" 2>&1 >/dev/null); rc=$?
+	out=$("$exe" "$@" "$TS_TMP/a-directory" "${tail[@]}" 2>&1 >/dev/null); rc=$?
 	echo "directory: ret $rc, $(echo "$out" | head -1)"
 	# Unreadable: root reads anything, so drop to nobody for this one.
 	head -c 65536 /dev/zero >"$TS_TMP/unreadable"
 	chmod 000 "$TS_TMP/unreadable"
 	chmod 755 "$TS_TMP"
 	if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
-		out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$exe" "$@" "$TS_TMP/unreadable" 2>&1 >/dev/null); rc=$?
+		out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$exe" "$@" "$TS_TMP/unreadable" "${tail[@]}" 2>&1 >/dev/null); rc=$?
 		echo "unreadable: ret $rc, $(echo "$out" | head -1)"
 	else
 		echo "unreadable: ret 1, (not root: check skipped)"
@@ -79,7 +89,7 @@ conformance() {
 		zeromagic) head -c 65536 /dev/zero >"$TS_TMP/$f" ;;
 		esac
 		sum=$(checksum "$TS_TMP/$f")
-		out=$("$exe" "$@" "$TS_TMP/$f" 2>&1 >/dev/null); rc=$?
+		out=$("$exe" "$@" "$TS_TMP/$f" "${tail[@]}" 2>&1 >/dev/null); rc=$?
 		echo "$f: ret $rc, $(echo "$out" | head -1)"
 		[ "$(checksum "$TS_TMP/$f")" = "$sum" ] || echo "$f: INPUT CHANGED"
 	done

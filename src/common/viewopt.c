@@ -132,64 +132,85 @@ static void open_path(const struct viewopt *o, const char *store_path, struct vi
 	vs->origin = o->origin;
 }
 
-/* The store and origin of VG/LV, found through LVM's metadata. */
-static void open_volume(const struct viewopt *o, const char *name, struct viewset *vs,
-			int fail_code)
+/* The store and origin of the volume in vs->vol, opened. */
+static void open_volume_store(const char *name, struct viewset *vs, int fail_code)
 {
-	unsigned long mark;
-	int r;
+	unsigned long mark = tool_lib_errors();
+	int r = snapcow_store_open_dev(tool_ctx(), vs->vol.cow, 0, &vs->store);
 
-	volume_open(&o->vol, name, &vs->vol, fail_code);
-	mark = tool_lib_errors();
-	r = snapcow_store_open_dev(tool_ctx(), vs->vol.cow, 0, &vs->store);
 	if (r < 0)
 		lib_failed(fail_code, mark, r, "cannot open %s", name);
 	vs->zero_origin = vs->vol.kind == VOLUME_SPARSE;
 	vs->origin = vs->zero_origin ? NULL : vs->vol.snap.origin->name;
 }
 
-void viewopt_open(const struct viewopt *o, const char *store_path, struct viewset *vs,
-		  int fail_code)
+/* The figures, the invalid-store policy, the map and the view. */
+static void finish_view(const struct viewopt *o, const char *name, struct viewset *vs,
+			uint64_t osize, int fail_code)
 {
 	struct snapcow_map *map;
 	unsigned long mark;
-	uint64_t osize = 0;
 	int r;
 
-	memset(vs, 0, sizeof(*vs));
-	vs->origin_fd = -1;
-	vs->vol.cow_fd = vs->vol.origin_fd = -1;
-	if (volume_is_name(&o->vol, store_path)) {
-		open_volume(o, store_path, vs, fail_code);
-		osize = vs->vol.size;
-	} else {
-		open_path(o, store_path, vs, &osize, fail_code);
-	}
 	vs->chunk_bytes = snapcow_store_chunk_bytes(vs->store);
 	vs->invalid = snapcow_store_header(vs->store)->valid == 0;
 	if (vs->invalid && !o->ignore_invalid && !o->invalid_is_warning)
 		errx(fail_code, "%s: store is marked invalid (valid flag 0 at byte offset 4): "
 		     "the kernel would refuse to read it; --ignore-invalid reads what it "
-		     "committed", store_path);
+		     "committed", name);
 	vs->size = o->size ? o->size : osize;
 	if (!vs->size)
 		errx(fail_code, "%s: the origin is empty", o->origin);
 	mark = tool_lib_errors();
 	r = snapcow_store_scan(vs->store, &vs->stats);
 	if (r < 0)
-		lib_failed(fail_code, mark, r, "%s: cannot read the exception table", store_path);
+		lib_failed(fail_code, mark, r, "%s: cannot read the exception table", name);
 	if (vs->invalid)
-		viewset_warn_invalid(vs, store_path, vs->zero_origin);
+		viewset_warn_invalid(vs, name, vs->zero_origin);
 	r = snapcow_map_new(vs->store, &map);
 	if (r < 0)
-		lib_failed(fail_code, mark, r, "%s: cannot read the exception table", store_path);
+		lib_failed(fail_code, mark, r, "%s: cannot read the exception table", name);
 	if (vs->vol.cow)
 		r = snapcow_view_new_dev(vs->store, map, vs->vol.origin, vs->size, &vs->view);
 	else
 		r = snapcow_view_new(vs->store, map, vs->origin_fd, vs->size, &vs->view);
 	if (r < 0)
-		errx(fail_code, "%s: cannot build the snapshot view: %s", store_path,
-		     snapcow_strerror(r));
+		errx(fail_code, "%s: cannot build the snapshot view: %s", name, snapcow_strerror(r));
+}
+
+static void viewset_reset(struct viewset *vs)
+{
+	memset(vs, 0, sizeof(*vs));
+	vs->origin_fd = -1;
+	vs->vol.cow_fd = vs->vol.origin_fd = -1;
+}
+
+void viewopt_open(const struct viewopt *o, const char *store_path, struct viewset *vs,
+		  int fail_code)
+{
+	uint64_t osize = 0;
+
+	viewset_reset(vs);
+	if (volume_is_name(&o->vol, store_path)) {
+		volume_open(&o->vol, store_path, &vs->vol, fail_code);
+		open_volume_store(store_path, vs, fail_code);
+		osize = vs->vol.size;
+	} else {
+		open_path(o, store_path, vs, &osize, fail_code);
+	}
+	finish_view(o, store_path, vs, osize, fail_code);
+}
+
+void viewset_open_in(const struct viewopt *o, const struct volume_set *set, const char *vg,
+		     const char *lv, struct viewset *vs, int fail_code)
+{
+	char name[2 * LVM_NAME_MAX + 2];
+
+	viewset_reset(vs);
+	snprintf(name, sizeof(name), "%s/%s", vg, lv);
+	volume_open_in(set, vg, lv, &vs->vol, fail_code);
+	open_volume_store(name, vs, fail_code);
+	finish_view(o, name, vs, vs->vol.size, fail_code);
 }
 
 void viewset_close(struct viewset *vs)

@@ -95,6 +95,11 @@ struct viewset {
 void viewopt_open(const struct viewopt *o, const char *store_path, struct viewset *vs,
 		  int fail_code);
 
+/* The view of volume @vg/@lv of @set (found once for several volumes;
+ * @set must outlive @vs), with the policy of @o (invalid stores). */
+void viewset_open_in(const struct viewopt *o, const struct volume_set *set, const char *vg,
+		     const char *lv, struct viewset *vs, int fail_code);
+
 void viewset_close(struct viewset *vs);
 
 /* Warn (on stderr) what reading the committed table of an invalid store

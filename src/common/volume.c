@@ -281,7 +281,7 @@ static struct snapcow_dev *lv_dev(const struct volume *v, const struct lvm_vg *v
 	size_t n;
 	int r;
 
-	if (v->set.live && volume_live_dm(vg->name, lv->name, dm_suffix, fd, where, wlen)) {
+	if (v->in->live && volume_live_dm(vg->name, lv->name, dm_suffix, fd, where, wlen)) {
 		r = snapcow_dev_new_fd(*fd, where, &d);
 		if (r < 0)
 			errx(code, "%s: %s", where, strerror(-r));
@@ -299,20 +299,23 @@ static struct snapcow_dev *lv_dev(const struct volume *v, const struct lvm_vg *v
 	return d;
 }
 
-void volume_open(const struct volume_opts *o, const char *name, struct volume *v, int code)
+void volume_open_in(const struct volume_set *set, const char *vgname, const char *lvname,
+		    struct volume *v, int code)
 {
 	const struct lvm_lv *lv;
-	struct lvm_vg *vg;
+	const struct lvm_vg *vg;
+	char name[2 * LVM_NAME_MAX + 2];
 
 	memset(v, 0, sizeof(*v));
 	v->cow_fd = v->origin_fd = -1;
-	if (volume_split_name(name, v->vg, sizeof(v->vg), v->lv, sizeof(v->lv)) < 0)
-		errx(code, "%s: not a volume name: expected VG/LV (or /dev/VG/LV)", name);
-	volume_set_open(o, &v->set, code);
-	vg = find_vg(&v->set, v->vg);
+	v->in = set;
+	snprintf(v->vg, sizeof(v->vg), "%s", vgname);
+	snprintf(v->lv, sizeof(v->lv), "%s", lvname);
+	snprintf(name, sizeof(name), "%s/%s", vgname, lvname);
+	vg = find_vg(set, v->vg);
 	if (!vg)
 		errx(code, "%s: no volume group %s on the physical volumes %s", name, v->vg,
-		     v->set.live ? "LVM reports" : "given");
+		     set->live ? "LVM reports" : "given");
 	lv = lvm_vg_find_lv(vg, v->lv);
 	if (!lv)
 		errx(code, "%s: no logical volume %s in VG %s (%s)", name, v->lv, v->vg, vg->source);
@@ -336,6 +339,24 @@ void volume_open(const struct volume_opts *o, const char *name, struct volume *v
 		snprintf(v->origin_where, sizeof(v->origin_where), "zero target");
 }
 
+void volume_open(const struct volume_opts *o, const char *name, struct volume *v, int code)
+{
+	char vg[LVM_NAME_MAX], lv[LVM_NAME_MAX];
+
+	if (volume_split_name(name, vg, sizeof(vg), lv, sizeof(lv)) < 0)
+		errx(code, "%s: not a volume name: expected VG/LV (or /dev/VG/LV)", name);
+	v->own = calloc(1, sizeof(*v->own));
+	if (!v->own)
+		errx(code, "out of memory");
+	volume_set_open(o, v->own, code);
+	{
+		struct volume_set *own = v->own;
+
+		volume_open_in(own, vg, lv, v, code);
+		v->own = own;
+	}
+}
+
 void volume_close(struct volume *v)
 {
 	snapcow_dev_free(v->cow);
@@ -344,7 +365,10 @@ void volume_close(struct volume *v)
 		close(v->cow_fd);
 	if (v->origin_fd >= 0)
 		close(v->origin_fd);
-	volume_set_close(&v->set);
+	if (v->own) {
+		volume_set_close(v->own);
+		free(v->own);
+	}
 	memset(v, 0, sizeof(*v));
 	v->cow_fd = v->origin_fd = -1;
 }

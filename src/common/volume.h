@@ -80,12 +80,16 @@ struct volume {
 	char cow_where[512];         /* "a.img (pv0):8-9 b.img (pv1):0-1 ..." or a device */
 	char origin_where[512];
 	int cow_fd, origin_fd;       /* live: the dm devices opened */
-	struct volume_set set;
+	const struct volume_set *in; /* where it was found */
+	struct volume_set *own;      /* that set, when volume_open() made it */
 };
 
 /* Open VG/LV @name (a snapshot or sparse volume) or exit @code with a
  * message naming what is missing (the PV by UUID and name, the LV). */
 void volume_open(const struct volume_opts *o, const char *name, struct volume *v, int code);
+/* The same for VG @vg, LV @lv of @set (which must outlive @v). */
+void volume_open_in(const struct volume_set *set, const char *vg, const char *lv,
+		    struct volume *v, int code);
 void volume_close(struct volume *v);
 
 /* The store of the operand: a path (opened as it is), or a volume name

@@ -103,3 +103,30 @@ json_get() { tr -d '\n' | sed -n 's/.*"'"$1"'"[[:space:]]*:[[:space:]]*\("[^"]*"
 
 # t MSG: a time stamp (seconds since boot) on the console
 t() { echo "# time $(cut -d' ' -f1 /proc/uptime) s: $*"; }
+
+# mount_check LABEL MOUNTPOINT FILE=MD5... -- SNAP_MOUNT_ARGS...: snap_mount
+# the volumes, check each FILE's md5 (the kernel's device, read before),
+# that writing fails, and that snap_mount -u leaves nothing mounted.
+mount_check() {
+	_l=$1 _m=$2
+	shift 2
+	_want=
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do _want="$_want $1"; shift; done
+	shift
+	need_tool snap_mount || return 1
+	check "/dev/fuse is there (fuse module loaded)" test -c /dev/fuse || return 1
+	mkdir -p "$_m"
+	if ! run snap_mount "$@" "$_m"; then
+		not_ok "$_l: snap_mount $*"
+		return 1
+	fi
+	ls -l "$_m"
+	for _fw in $_want; do
+		check_eq "$_l: $_m/${_fw%%=*} = the kernel's device" \
+			"$(md5sum <"$_m/${_fw%%=*}" | cut -d' ' -f1)" "${_fw#*=}"
+	done
+	_first=${_want# }
+	check "$_l: writes fail" sh -c "! echo x 2>/dev/null >'$_m/${_first%%=*}'"
+	run snap_mount -u "$_m"
+	check "$_l: unmounted" sh -c "! grep -q ' $_m fuse' /proc/mounts"
+}
