@@ -7,6 +7,10 @@
  *       N exceptions, 4 KiB chunks, no data (holes); old chunks are
  *       i * 40503 mod 2^k (scattered, each once), new chunks allocated
  *       the kernel's way from chunk 2 upwards.
+ *   gen scatter STORE N
+ *       The same with non-zero data in every data chunk: N a power of 2,
+ *       a view of N chunks every one of which comes from the COW, in a
+ *       scattered order.
  *   gen runs STORE VOLUME_BYTES COW_BYTES MAXRUN [ORIGIN]
  *       Exceptions covering COW_BYTES of a VOLUME_BYTES volume, as runs of
  *       1..MAXRUN chunks at random places (random gaps), allocated in a
@@ -93,7 +97,26 @@ static void fill(unsigned char *buf, size_t len, uint64_t tag)
 	}
 }
 
-static int gen_meta(const char *path, uint64_t n)
+/* Non-zero data in the data chunks of the first @n exceptions (those
+ * between the areas, allocated the kernel's way), 1 MiB at a time. */
+static void write_data(int fd, const char *path, uint64_t n, unsigned char *buf)
+{
+	uint64_t i;
+
+	for (i = 0; i * PER_AREA < n; i++) {
+		uint64_t k = n - i * PER_AREA < PER_AREA ? n - i * PER_AREA : PER_AREA;
+
+		fill(buf, k * CB, i * PER_AREA);
+		if (pwrite(fd, buf, k * CB, (off_t)((snapcow_area_chunk(PER_AREA, i) + 1) * CB)) !=
+		    (ssize_t)(k * CB))
+			die(path, errno ? errno : EIO);
+	}
+	if (fsync(fd) < 0)
+		die(path, errno);
+}
+
+/* @data: write non-zero data in every data chunk too. */
+static int gen_meta(const char *path, uint64_t n, int data)
 {
 	struct snapcow_writer *w;
 	struct snapcow_exception e;
@@ -119,10 +142,18 @@ static int gen_meta(const char *path, uint64_t n)
 	if (r < 0)
 		die(path, r);
 	snapcow_writer_free(w);
+	if (data) {
+		unsigned char *buf = malloc(1 << 20);
+
+		if (!buf)
+			die("memory", ENOMEM);
+		write_data(fd, path, n, buf);
+		free(buf);
+	}
 	close(fd);
 	printf("store %s: %" PRIu64 " exceptions, 4 KiB chunks, %" PRIu64 " metadata areas, "
-	       "%" PRIu64 " bytes (sparse: data chunks are holes)\n", path, n, n / PER_AREA + 1,
-	       store_chunks(n) * CB);
+	       "%" PRIu64 " bytes (%s)\n", path, n, n / PER_AREA + 1, store_chunks(n) * CB,
+	       data ? "every data chunk holds non-zero data" : "sparse: data chunks are holes");
 	return 0;
 }
 
@@ -193,17 +224,7 @@ static int gen_runs(const char *path, uint64_t volume, uint64_t cow_bytes, uint6
 	if (r < 0)
 		die(path, r);
 	snapcow_writer_free(w);
-	/* The data chunks between areas: 1 MiB blocks. */
-	for (i = 0; i * PER_AREA < got; i++) {
-		uint64_t n = got - i * PER_AREA < PER_AREA ? got - i * PER_AREA : PER_AREA;
-
-		fill(buf, n * CB, i * PER_AREA);
-		r = pwrite(fd, buf, n * CB, (off_t)((snapcow_area_chunk(PER_AREA, i) + 1) * CB));
-		if (r != (int)(n * CB))
-			die(path, errno ? errno : EIO);
-	}
-	if (fsync(fd) < 0)
-		die(path, errno);
+	write_data(fd, path, got, buf);
 	close(fd);
 	printf("store %s: %" PRIu64 " exceptions (%" PRIu64 " MiB of COW data) in %" PRIu64
 	       " runs of 1..%" PRIu64 " chunks at random places of a %" PRIu64 " GiB volume, "
@@ -256,11 +277,13 @@ int main(int argc, char **argv)
 	if (argc == 4 && !strcmp(argv[1], "data"))
 		return gen_data(argv[2], num(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "meta"))
-		return gen_meta(argv[2], num(argv[3]));
+		return gen_meta(argv[2], num(argv[3]), 0);
+	if (argc == 4 && !strcmp(argv[1], "scatter"))
+		return gen_meta(argv[2], num(argv[3]), 1);
 	if ((argc == 6 || argc == 7) && !strcmp(argv[1], "runs"))
 		return gen_runs(argv[2], num(argv[3]), num(argv[4]), num(argv[5]),
 				argc == 7 ? argv[6] : NULL);
-	fprintf(stderr, "Usage: gen meta STORE N\n"
+	fprintf(stderr, "Usage: gen meta|scatter STORE N\n"
 			"       gen data FILE BYTES\n"
 			"       gen runs STORE VOLUME_BYTES COW_BYTES MAXRUN [ORIGIN]\n");
 	return 1;

@@ -20,16 +20,17 @@ die() { echo "bench: $*" >&2; exit 1; }
 build_helpers() {
 	mkdir -p "$BUILD/bench"
 	local f
-	for f in gen metaread; do
+	for f in gen metaread floorwrite; do
 		if [ ! -x "$BUILD/bench/$f" ] || [ "$TOP/bench/$f.c" -nt "$BUILD/bench/$f" ]; then
 			$CC -O2 -std=gnu11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Wall -Wextra \
 				-I"$TOP/include" -o "$BUILD/bench/$f" "$TOP/bench/$f.c" \
-				"$BUILD/lib/libsnapcow.a" $(pkg-config --libs zlib 2>/dev/null || echo -lz) ||
+				"$BUILD/lib/libsnapcow.a" $(pkg-config --libs zlib 2>/dev/null || echo -lz) -pthread ||
 				die "cannot build bench/$f.c"
 		fi
 	done
 	GEN=$BUILD/bench/gen
 	METAREAD=$BUILD/bench/metaread
+	FLOORWRITE=$BUILD/bench/floorwrite
 }
 
 # bench_dir NEED_GIB: create BENCH_DIR after checking free space.
@@ -56,6 +57,13 @@ bench_dir() {
 prepare() {
 	rm -f "$BENCH_DIR"/out.* "$BENCH_DIR"/copy.*
 	sync
+	if [ "${COLD:-0}" = 1 ]; then echo 3 >/proc/sys/vm/drop_caches; fi
+}
+
+# can_drop_caches: 0 if this machine lets us empty the page cache (root,
+# /proc/sys writable), for the cold-cache figures.
+can_drop_caches() {
+	[ -w /proc/sys/vm/drop_caches ] && sync && echo 3 2>/dev/null >/proc/sys/vm/drop_caches
 }
 
 WARMUP=${WARMUP:-1}

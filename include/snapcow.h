@@ -106,6 +106,19 @@ void snapcow_ctx_set_log_priority(struct snapcow_ctx *ctx, int priority);
 /** Returns: the context's log priority. */
 int snapcow_ctx_get_log_priority(const struct snapcow_ctx *ctx);
 
+/**
+ * snapcow_ctx_set_threads:
+ * How many threads a walk of an exception table may use (the check, the
+ * figures, the lookup map, the iterator): with 1 everything happens in the
+ * caller's thread; with N > 1, N - 1 threads (at most 8) read the metadata
+ * areas ahead while the caller works on the ones read.  0, the default:
+ * the online CPUs.  Results and messages are the same for every N.
+ */
+void snapcow_ctx_set_threads(struct snapcow_ctx *ctx, unsigned int n);
+
+/** Returns: the threads a walk uses: the setting, or the online CPUs. */
+unsigned int snapcow_ctx_get_threads(const struct snapcow_ctx *ctx);
+
 /* ==== The kernel's rules (src/lib/rules.c) =============================
  * Every rule of the format lives here once: the checker, the writer, the
  * area reader and the tools' dump reader call these. */

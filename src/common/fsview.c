@@ -22,7 +22,8 @@ int fsview_getopt(struct fsview *fv, int argc, char **argv, const char *shortopt
 	int c;
 
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-		if (viewopt_parse(&fv->vo, c, optarg, fv->usage_code))
+		if (viewopt_parse(&fv->vo, c, optarg, fv->usage_code) ||
+		    tool_threads_option(c, optarg, fv->usage_code))
 			continue;
 		if (c == 'f') {
 			fv->format = parse_format(optarg, formats, fv->usage_code) == 1 ?

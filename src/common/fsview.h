@@ -27,6 +27,7 @@ enum fsview_format {
  * abbreviation in table order); short options "f:hV". */
 #define FSVIEW_LONGOPTS                                   \
 	{ "format", required_argument, NULL, 'f' },       \
+	TOOL_THREADS_LONGOPT,                             \
 	TOOL_STD_LONGOPTS
 
 /* The usage line (printf format: the program name), and help lines. */
@@ -35,6 +36,7 @@ enum fsview_format {
 	"       %s [--pv PATH]... [--metadata FILE] [options] VG/LV\n"
 #define FSVIEW_HELP_FORMAT "  -f, --format FMT        human (default) or json\n"
 #define FSVIEW_HELP_STD                                                    \
+	TOOL_THREADS_HELP                                                  \
 	"  -h, --help              display this help and exit\n"            \
 	"  -V, --version           display version information and exit\n"
 

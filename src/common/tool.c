@@ -113,6 +113,20 @@ void lib_failed(int code, unsigned long mark, int err, const char *fmt, ...)
 	exit(code);
 }
 
+int tool_threads_option(int c, const char *arg, int code)
+{
+	uint64_t n;
+
+	if (c != TOOL_OPT_THREADS)
+		return 0;
+	if (parse_u64(arg, &n) < 0 || n < 1 || n > 1024) {
+		warnx("--threads %s: not a number of threads from 1 to 1024", arg);
+		try_help(code);
+	}
+	snapcow_ctx_set_threads(ctx, (unsigned int)n);
+	return 1;
+}
+
 void print_version_and_exit(void)
 {
 	printf("%s from snaprescue %s\n", program_name, snapcow_version());

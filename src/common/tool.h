@@ -64,6 +64,17 @@ void lib_failed(int code, unsigned long mark, int err, const char *fmt, ...) PRI
  * @usage_code). */
 void tool_std_option(int c, void (*usage)(void), int usage_code) NORETURN;
 
+/* --threads N, for the tools that walk a table (check, info, dump and the
+ * views): how many threads libsnapcow may use (snapcow_ctx_set_threads();
+ * default: the online CPUs).  tool_threads_option() returns 1 when @c was
+ * it (N is a positive number, else a usage error and exit @code). */
+#define TOOL_OPT_THREADS 0x7f01
+#define TOOL_THREADS_LONGOPT { "threads", required_argument, NULL, TOOL_OPT_THREADS }
+#define TOOL_THREADS_HELP                                                            \
+	"      --threads N         threads reading the exception table (default: the\n" \
+	"                          online CPUs; the results are the same for any N)\n"
+int tool_threads_option(int c, const char *arg, int code);
+
 /* "<tool> from snaprescue X.Y" on stdout, exit 0. */
 void print_version_and_exit(void) NORETURN;
 /* "Try '<tool> --help' for more information." on stderr, exit @code. */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "snapcow-internal.h"
 
@@ -14,6 +15,7 @@ struct snapcow_ctx {
 	snapcow_log_fn log_fn;
 	void *log_data;
 	int log_priority;
+	unsigned int threads; /* 0: the online CPUs */
 };
 
 SNAPCOW_EXPORT int snapcow_ctx_new(struct snapcow_ctx **out)
@@ -62,6 +64,27 @@ SNAPCOW_EXPORT void snapcow_ctx_set_log_priority(struct snapcow_ctx *ctx, int pr
 SNAPCOW_EXPORT int snapcow_ctx_get_log_priority(const struct snapcow_ctx *ctx)
 {
 	return ctx ? ctx->log_priority : -1;
+}
+
+SNAPCOW_EXPORT void snapcow_ctx_set_threads(struct snapcow_ctx *ctx, unsigned int n)
+{
+	if (ctx)
+		ctx->threads = n;
+}
+
+unsigned int snapcow_ctx_threads(const struct snapcow_ctx *ctx)
+{
+	long n;
+
+	if (ctx && ctx->threads)
+		return ctx->threads;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 1024 ? 1024 : (unsigned int)n;
+}
+
+SNAPCOW_EXPORT unsigned int snapcow_ctx_get_threads(const struct snapcow_ctx *ctx)
+{
+	return snapcow_ctx_threads(ctx);
 }
 
 void snapcow_log(const struct snapcow_ctx *ctx, int priority, const char *fmt, ...)

@@ -63,6 +63,35 @@ void snapcow_log(const struct snapcow_ctx *ctx, int priority, const char *fmt, .
 int snapcow_read_area(struct snapcow_store *s, uint64_t area, void *buf, uint32_t *live,
 		      int log_no_terminator);
 
+/* store.c, the pieces of snapcow_read_area(): 0 if area @area lies in the
+ * store, else SNAPCOW_ERR_TABLE (logged with @log_no_terminator); read its
+ * chunk (no message); say that reading it failed (returns @err); count its
+ * live records. */
+int snapcow_area_fits(struct snapcow_store *s, uint64_t area, int log_no_terminator);
+int snapcow_area_pread(struct snapcow_store *s, uint64_t area, void *buf);
+int snapcow_area_read_failed(struct snapcow_store *s, uint64_t area, int err);
+uint32_t snapcow_area_live(const struct snapcow_store *s, const void *buf);
+
+/*
+ * areas.c: the metadata areas of a store in order, 0, 1, 2 ..., as
+ * snapcow_read_area() reads them, read ahead by the context's threads
+ * (snapcow_ctx_set_threads()) so that the caller's work on one area
+ * overlaps the reading of the next ones.  snapcow_areas_next() returns
+ * what snapcow_read_area() would for the next area, with its chunk in
+ * *@rec (valid until the next call) and its live records in *@n; the
+ * caller stops at the first area that is not full.  Errors and messages
+ * come in area order, from the caller's thread only.
+ */
+struct snapcow_areas;
+int snapcow_areas_open(struct snapcow_store *s, int log_no_terminator,
+		       struct snapcow_areas **out);
+int snapcow_areas_next(struct snapcow_areas *a, const struct snapcow_disk_exception **rec,
+		       uint32_t *n);
+void snapcow_areas_close(struct snapcow_areas *a);
+
+/* ctx.c: the threads a walk may use (>= 1). */
+unsigned int snapcow_ctx_threads(const struct snapcow_ctx *ctx);
+
 /*
  * table.c: walk the table as the kernel loads it, one metadata area at a
  * time, through snapcow_store_read_area(): @fn gets each area's live

@@ -222,36 +222,59 @@ SNAPCOW_EXPORT int snapcow_store_read_area(struct snapcow_store *s, uint64_t are
 	return snapcow_read_area(s, area, buf, live, 1);
 }
 
-int snapcow_read_area(struct snapcow_store *s, uint64_t area, void *buf, uint32_t *live,
-		      int log_no_terminator)
+int snapcow_area_fits(struct snapcow_store *s, uint64_t area, int log_no_terminator)
 {
-	const struct snapcow_disk_exception *rec = buf;
-	uint64_t chunk;
-	uint32_t n;
-	int r;
+	uint64_t chunk = snapcow_area_chunk(s->per_area, area);
 
-	if (!s || !buf || !live || !s->chunk_bytes)
-		return -EINVAL;
-	chunk = snapcow_area_chunk(s->per_area, area);
-	if (!snapcow_geometry_area_fits(&s->geo, area)) {
-		if (!log_no_terminator)
-			return SNAPCOW_ERR_TABLE;
+	if (snapcow_geometry_area_fits(&s->geo, area))
+		return 0;
+	if (log_no_terminator)
 		log_err(s->ctx, "%s: area %" PRIu64 " is full but area %" PRIu64 " would be at "
 			"chunk %" PRIu64 " (byte offset %" PRIu64 "), past the end of the store "
 			"(%" PRIu64 " chunks): the table has no terminator", s->name, area - 1, area,
 			chunk, chunk * s->chunk_bytes, s->geo.chunks);
-		return SNAPCOW_ERR_TABLE;
-	}
-	r = snapcow_dev_pread(s->dev, buf, s->chunk_bytes, chunk * s->chunk_bytes);
-	if (r < 0) {
-		log_err(s->ctx, "%s: cannot read metadata area %" PRIu64 " at byte offset %" PRIu64
-			": %s", s->name, area, chunk * s->chunk_bytes, snapcow_strerror(r));
-		return r;
-	}
+	return SNAPCOW_ERR_TABLE;
+}
+
+int snapcow_area_pread(struct snapcow_store *s, uint64_t area, void *buf)
+{
+	return snapcow_dev_pread(s->dev, buf, s->chunk_bytes,
+				 snapcow_area_chunk(s->per_area, area) * s->chunk_bytes);
+}
+
+int snapcow_area_read_failed(struct snapcow_store *s, uint64_t area, int err)
+{
+	log_err(s->ctx, "%s: cannot read metadata area %" PRIu64 " at byte offset %" PRIu64 ": %s",
+		s->name, area, snapcow_area_chunk(s->per_area, area) * s->chunk_bytes,
+		snapcow_strerror(err));
+	return err;
+}
+
+uint32_t snapcow_area_live(const struct snapcow_store *s, const void *buf)
+{
+	const struct snapcow_disk_exception *rec = buf;
+	uint32_t n;
+
 	/* The kernel stops at the first record whose new_chunk is 0. */
 	for (n = 0; n < s->per_area; n++)
 		if (!rec[n].new_chunk) /* zero in any byte order */
 			break;
-	*live = n;
+	return n;
+}
+
+int snapcow_read_area(struct snapcow_store *s, uint64_t area, void *buf, uint32_t *live,
+		      int log_no_terminator)
+{
+	int r;
+
+	if (!s || !buf || !live || !s->chunk_bytes)
+		return -EINVAL;
+	r = snapcow_area_fits(s, area, log_no_terminator);
+	if (r < 0)
+		return r;
+	r = snapcow_area_pread(s, area, buf);
+	if (r < 0)
+		return snapcow_area_read_failed(s, area, r);
+	*live = snapcow_area_live(s, buf);
 	return 0;
 }

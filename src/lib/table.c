@@ -12,7 +12,8 @@
 
 struct snapcow_iter {
 	struct snapcow_store *s;
-	unsigned char *area;     /* current area's chunk */
+	struct snapcow_areas *areas;
+	const struct snapcow_disk_exception *area; /* current area's records */
 	uint64_t cur_area;       /* area held in @area */
 	uint32_t live;           /* its records before the terminator */
 	uint32_t next_index;     /* next record to return */
@@ -25,16 +26,17 @@ struct snapcow_iter {
 SNAPCOW_EXPORT int snapcow_iter_new(struct snapcow_store *s, struct snapcow_iter **out)
 {
 	struct snapcow_iter *it;
+	int r;
 
 	if (!s || !out || !s->chunk_bytes)
 		return -EINVAL;
 	it = calloc(1, sizeof(*it));
 	if (!it)
 		return -ENOMEM;
-	it->area = malloc(s->chunk_bytes);
-	if (!it->area) {
+	r = snapcow_areas_open(s, 1, &it->areas);
+	if (r < 0) {
 		free(it);
-		return -ENOMEM;
+		return r;
 	}
 	it->s = s;
 	*out = it;
@@ -45,13 +47,14 @@ SNAPCOW_EXPORT void snapcow_iter_free(struct snapcow_iter *it)
 {
 	if (!it)
 		return;
-	free(it->area);
+	snapcow_areas_close(it->areas);
 	free(it);
 }
 
+/* The next area, @area (the areas come in order). */
 static int load_area(struct snapcow_iter *it, uint64_t area)
 {
-	int r = snapcow_store_read_area(it->s, area, it->area, &it->live);
+	int r = snapcow_areas_next(it->areas, &it->area, &it->live);
 
 	if (r < 0)
 		return r;
@@ -86,7 +89,7 @@ SNAPCOW_EXPORT int snapcow_iter_next(struct snapcow_iter *it, struct snapcow_exc
 		it->done = 1;
 		return 1;
 	}
-	de = (const struct snapcow_disk_exception *)it->area + it->next_index;
+	de = it->area + it->next_index;
 	e->old_chunk = le64toh(de->old_chunk);
 	e->new_chunk = le64toh(de->new_chunk);
 	it->next_index++;
@@ -112,25 +115,26 @@ SNAPCOW_EXPORT uint64_t snapcow_iter_offset(const struct snapcow_iter *it)
 int snapcow_walk_areas(struct snapcow_store *s, snapcow_area_fn fn, void *data,
 		       uint64_t *last_area, uint32_t *last_n, int log_no_terminator)
 {
-	unsigned char *buf;
+	const struct snapcow_disk_exception *rec;
+	struct snapcow_areas *areas;
 	uint64_t area;
 	uint32_t n;
-	int r = 0;
+	int r;
 
-	buf = malloc(s->chunk_bytes);
-	if (!buf)
-		return -ENOMEM;
+	r = snapcow_areas_open(s, log_no_terminator, &areas);
+	if (r < 0)
+		return r;
 	*last_area = 0;
 	*last_n = 0;
 	for (area = 0;; area++) {
-		r = snapcow_read_area(s, area, buf, &n, log_no_terminator);
+		r = snapcow_areas_next(areas, &rec, &n);
 		if (r == SNAPCOW_ERR_TABLE) {
 			*last_n = s->per_area; /* *last_area: the full one before */
 			break;
 		}
 		if (r < 0)
 			break;
-		r = fn ? fn(data, area, (const struct snapcow_disk_exception *)buf, n) : 0;
+		r = fn ? fn(data, area, rec, n) : 0;
 		if (r < 0)
 			break;
 		*last_area = area;
@@ -140,7 +144,7 @@ int snapcow_walk_areas(struct snapcow_store *s, snapcow_area_fn fn, void *data,
 			break;
 		}
 	}
-	free(buf);
+	snapcow_areas_close(areas);
 	return r;
 }
 

@@ -50,6 +50,7 @@ static void NORETURN usage(void)
 	       "                           0 for all)\n"
 	       "      --skip-data-scan     do not look for data past the table's next free chunk\n"
 	       VOLUME_HELP
+	       TOOL_THREADS_HELP
 	       "  -h, --help               display this help\n"
 	       "  -V, --version            display version\n"
 	       "\n"
@@ -166,6 +167,7 @@ int main(int argc, char **argv)
 		{ "max-reports", required_argument, NULL, OPT_MAX_REPORTS },
 		{ "skip-data-scan", no_argument, NULL, OPT_SKIP_DATA },
 		VOLUME_LONGOPTS,
+		TOOL_THREADS_LONGOPT,
 		TOOL_STD_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -180,6 +182,8 @@ int main(int argc, char **argv)
 
 	tool_init(argv[0]);
 	while ((c = getopt_long(argc, argv, "qvhV", longopts, NULL)) != -1) {
+		if (tool_threads_option(c, optarg, FSCK_EXIT_USAGE))
+			continue;
 		if (volume_parse(&vo, c, optarg, FSCK_EXIT_USAGE))
 			continue;
 		switch (c) {

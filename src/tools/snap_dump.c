@@ -30,6 +30,7 @@ static void usage(void)
 	       "  -o, --output FILE        write the dump to FILE instead of stdout\n"
 	       "  -q, --quiet              no warnings, errors only\n"
 	       VOLUME_HELP
+	       TOOL_THREADS_HELP
 	       "  -h, --help               show this help and exit\n"
 	       "  -V, --version            show the version and exit\n",
 	       program_name);
@@ -86,6 +87,7 @@ int main(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "quiet", no_argument, NULL, 'q' },
 		VOLUME_LONGOPTS,
+		TOOL_THREADS_LONGOPT,
 		TOOL_STD_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -101,6 +103,8 @@ int main(int argc, char **argv)
 
 	tool_init(argv[0]);
 	while ((c = getopt_long(argc, argv, "f:o:qhV", longopts, NULL)) != -1) {
+		if (tool_threads_option(c, optarg, EXIT_FAIL))
+			continue;
 		if (volume_parse(&vo, c, optarg, EXIT_FAIL))
 			continue;
 		if (c == 'f')

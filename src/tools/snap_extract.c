@@ -28,6 +28,7 @@ static void __attribute__((noreturn)) usage(void)
 	       "\n"
 	       "Options:\n"
 	       VIEWOPT_HELP_SHORT
+	       TOOL_THREADS_HELP
 	       "  -o, --output OUT|-      the file to create, or - for stdout (default -)\n"
 	       "  -f, --force             replace an existing OUT (only once it is complete)\n"
 	       "  -q, --quiet             no progress bar, no warnings but the invalid one\n"
@@ -77,6 +78,7 @@ int main(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
+		TOOL_THREADS_LONGOPT,
 		TOOL_STD_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -88,6 +90,8 @@ int main(int argc, char **argv)
 
 	tool_init(argv[0]);
 	while ((c = getopt_long(argc, argv, VIEWOPT_SHORTOPTS "o:fqhV", longopts, NULL)) != -1) {
+		if (tool_threads_option(c, optarg, EXIT_FAIL))
+			continue;
 		if (viewopt_parse(&vo, viewopt_short(c), optarg, EXIT_FAIL))
 			continue;
 		switch (c) {

@@ -33,6 +33,7 @@ static void NORETURN usage(void)
 	       "  -f, --format human|json  output format (default human)\n"
 	       "  -q, --quiet              do not print warnings\n"
 	       VOLUME_HELP
+	       TOOL_THREADS_HELP
 	       "  -h, --help               display this help\n"
 	       "  -V, --version            display version\n"
 	       "\n"
@@ -162,6 +163,7 @@ int main(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
 		VOLUME_LONGOPTS,
+		TOOL_THREADS_LONGOPT,
 		TOOL_STD_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -178,6 +180,8 @@ int main(int argc, char **argv)
 
 	tool_init(argv[0]);
 	while ((c = getopt_long(argc, argv, "f:qhV", longopts, NULL)) != -1) {
+		if (tool_threads_option(c, optarg, EXIT_FAIL))
+			continue;
 		if (volume_parse(&vo, c, optarg, EXIT_FAIL))
 			continue;
 		switch (c) {

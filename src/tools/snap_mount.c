@@ -31,6 +31,7 @@ static void NORETURN usage(void)
 	       "\n"
 	       "Options:\n"
 	       VIEWOPT_HELP_SHORT
+	       TOOL_THREADS_HELP
 	       "  -o allow_other          let other users read the files\n"
 	       "      --foreground        stay in the foreground (default: in the background\n"
 	       "                          once the mount is in place)\n"
@@ -191,6 +192,7 @@ int main(int argc, char **argv)
 		{ "foreground", no_argument, NULL, OPT_FOREGROUND },
 		{ "unmount", no_argument, NULL, 'u' },
 		{ "quiet", no_argument, NULL, 'q' },
+		TOOL_THREADS_LONGOPT,
 		TOOL_STD_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -200,7 +202,9 @@ int main(int argc, char **argv)
 
 	tool_init(argv[0]);
 	while ((c = getopt_long(argc, argv, VIEWOPT_SHORTOPTS "o:uqhV", longopts, NULL)) != -1) {
-		if (viewopt_parse(&j.vo, c, optarg, EXIT_FAIL))
+		if (tool_threads_option(c, optarg, EXIT_FAIL))
+			continue;
+		if (viewopt_parse(&j.vo, viewopt_short(c), optarg, EXIT_FAIL))
 			continue;
 		if (c == 'o' && !strcmp(optarg, "allow_other"))
 			mo.allow_other = 1;
