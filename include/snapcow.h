@@ -489,8 +489,11 @@ struct snapcow_map;
 /**
  * snapcow_map_new:
  * Build a lookup map old_chunk -> new_chunk from the table (16 bytes per
- * exception, sorted).  When an old_chunk appears twice, the later record
- * wins; the number of such duplicates is snapcow_map_duplicates().
+ * exception, sorted).  When an old_chunk appears twice, the record the
+ * kernel's lookup finds wins: the earlier one, unless the later one joined
+ * a run of consecutive chunks the kernel merged it into, which it then
+ * finds first (dm-snap.c's dm_insert_exception(), simulated exactly); the
+ * number of records that lose is snapcow_map_duplicates().
  * Returns: 0 and *@out, -ENOMEM, or an error from snapcow_iter_next().
  */
 int snapcow_map_new(struct snapcow_store *s, struct snapcow_map **out);
@@ -513,7 +516,8 @@ int snapcow_map_next(const struct snapcow_map *m, uint64_t from,
 
 /** Returns: distinct old chunks in the map. */
 uint64_t snapcow_map_count(const struct snapcow_map *m);
-/** Returns: records dropped because a later record had the same old_chunk. */
+/** Returns: records not used because another record of the same old_chunk
+ * is the one the kernel finds. */
 uint64_t snapcow_map_duplicates(const struct snapcow_map *m);
 /** snapcow_map_free: NULL is fine. */
 void snapcow_map_free(struct snapcow_map *m);

@@ -62,8 +62,9 @@ static void warn_table(const struct viewset *vs, const char *store)
 	uint64_t beyond = count_beyond(m, vs->size, vs->chunk_bytes);
 
 	if (snapcow_map_duplicates(m))
-		warnx("warning: %s: %" PRIu64 " records remap an old chunk that a later record "
-		      "remaps again; the later one is used", store, snapcow_map_duplicates(m));
+		warnx("warning: %s: %" PRIu64 " records remap an old chunk that another record "
+		      "remaps too; the one the kernel finds is used", store,
+		      snapcow_map_duplicates(m));
 	if (beyond)
 		warnx("warning: %s: %" PRIu64 " exceptions remap chunks past the end of the "
 		      "snapshot (%" PRIu64 " bytes); they are not part of it", store, beyond,
