@@ -259,6 +259,16 @@ struct snapcow_stats {
  */
 void snapcow_stats_finish(const struct snapcow_geometry *g, struct snapcow_stats *st);
 
+/**
+ * snapcow_stats_smallest:
+ * The smallest store (in chunks) that keeps every exception of a table
+ * with figures @st in layout @g: its data up to next_free and its areas up
+ * to the one that ends it.  A COW reduced below it loses exceptions (lvm2
+ * issues #163, #164); at exactly this size the store is full.
+ * Returns: the number of chunks.
+ */
+uint64_t snapcow_stats_smallest(const struct snapcow_geometry *g, const struct snapcow_stats *st);
+
 /* ---- Byte sources ------------------------------------------------------ */
 
 /* A read-only source of bytes: one descriptor, or pieces of several laid

@@ -242,6 +242,14 @@ SNAPCOW_EXPORT void snapcow_stats_finish(const struct snapcow_geometry *g, struc
 	st->full = st->total_sectors < (st->next_free + 1) * g->chunk_sectors;
 }
 
+SNAPCOW_EXPORT uint64_t snapcow_stats_smallest(const struct snapcow_geometry *g,
+					       const struct snapcow_stats *st)
+{
+	uint64_t last = snapcow_area_chunk(g->per_area, st->areas ? st->areas - 1 : 0) + 1;
+
+	return st->next_free > last ? st->next_free : last;
+}
+
 /* ---- Which record the kernel uses for an old chunk mapped twice --------- */
 
 /*

@@ -86,6 +86,12 @@ int snapcow_walk_areas(struct snapcow_store *s, snapcow_area_fn fn, void *data,
 uint64_t snapcow_map_run(const struct snapcow_map *m, uint64_t chunk, uint64_t *new_chunk,
 			 uint64_t *next_old);
 
+/* check.c: snapcow_table_check_area() for the @n records that sit at
+ * indices @first.. of area @area (a torn area's records around a hole).
+ * Returns: 0, -EINVAL or -ENOMEM. */
+int snapcow_table_check_part(struct snapcow_table_check *c, uint64_t area, uint32_t first,
+			     const void *records, uint32_t n);
+
 /* rules.c: the kernel's choice among records that map one old chunk.
  * @b[0..@n) are records sorted by old chunk, then by their place in the
  * table (@seq); for every old chunk with several records, all but the one
