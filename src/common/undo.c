@@ -13,7 +13,8 @@
 #include "tool.h"
 #include "undo.h"
 
-int undo_apply(const char *undo, const char *target, int force, int dry_run, int quiet)
+int undo_apply(const char *undo, const char *target, int force, int dry_run, int quiet,
+	       int fail_code)
 {
 	unsigned int flags = (force > 0 ? SNAPCOW_UNDO_ANY_IDENTITY : 0) |
 			     (dry_run ? SNAPCOW_UNDO_DRY_RUN : 0);
@@ -24,13 +25,13 @@ int undo_apply(const char *undo, const char *target, int force, int dry_run, int
 
 	r = snapcow_undo_open(tool_ctx(), undo, &u);
 	if (r < 0)
-		errx(EXIT_FAIL, "cannot use undo file %s: %s", undo, snapcow_strerror(r));
-	fd = store_open_rw(target, dry_run, force, EXIT_FAIL, &st);
+		errx(fail_code, "cannot use undo file %s: %s", undo, snapcow_strerror(r));
+	fd = store_open_rw(target, dry_run, force, fail_code, &st);
 	if (S_ISBLK(st.st_mode))
-		store_check_users(target, &st, force, EXIT_FAIL);
+		store_check_users(target, &st, force, fail_code);
 	r = store_identity(fd, &id);
 	if (r < 0)
-		errx(EXIT_FAIL, "%s: cannot identify the store: %s", target, strerror(-r));
+		errx(fail_code, "%s: cannot identify the store: %s", target, strerror(-r));
 	r = snapcow_undo_apply(u, fd, &id, flags);
 	close(fd);
 	if (r < 0)
@@ -45,7 +46,7 @@ int undo_apply(const char *undo, const char *target, int force, int dry_run, int
 		       snapcow_undo_ranges(u) == 1 ? "" : "s", snapcow_undo_bytes(u), target, undo,
 		       dry_run ? "" : ", synced and read back");
 	snapcow_undo_free(u);
-	return r < 0 ? EXIT_FAIL : EXIT_OK;
+	return r < 0 ? fail_code : EXIT_OK;
 }
 
 void undo_check_place(const char *undo, const struct stat *store, int code)

@@ -7,13 +7,14 @@
 #ifndef SNAPRESCUE_UNDO_H
 #define SNAPRESCUE_UNDO_H
 
-/* Put back the bytes saved in the undo file @undo on @target (@force:
- * even on another store's identity or, for a regular file, without the
- * device checks).  Prints what was done ("restored N ranges (B bytes) of
- * TARGET from UNDO, synced and read back"; with @dry_run "would restore")
- * unless @quiet, and every failure.  Returns: the exit status (EXIT_OK or
- * EXIT_FAIL). */
-int undo_apply(const char *undo, const char *target, int force, int dry_run, int quiet);
+/* Put back the bytes saved in the undo file @undo on @target (@force > 0:
+ * even on another store's identity or a device in use; -1: never, and the
+ * refusal does not offer --force).  Prints what was done ("restored N
+ * ranges (B bytes) of TARGET from UNDO, synced and read back"; with
+ * @dry_run "would restore") unless @quiet, and every failure.  Returns: the
+ * exit status, EXIT_OK or @fail_code (also exits @fail_code). */
+int undo_apply(const char *undo, const char *target, int force, int dry_run, int quiet,
+	       int fail_code);
 
 struct stat;
 
