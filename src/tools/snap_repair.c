@@ -59,11 +59,16 @@ static NORETURN void bad_value(const char *what, const char *arg)
 /* --chunk-size: bytes (k, M suffixes), a power of two number of sectors. */
 static uint32_t parse_chunk(const char *arg)
 {
+	const char *why;
 	uint64_t bytes;
 
-	if (parse_size(arg, &bytes) < 0 || bytes % SNAPCOW_SECTOR_SIZE ||
-	    snapcow_chunk_kernel_problem(bytes / SNAPCOW_SECTOR_SIZE))
-		bad_value("chunk size (a power of two of at least 512 bytes)", arg);
+	if (parse_size(arg, &bytes) < 0 || !bytes || bytes % SNAPCOW_SECTOR_SIZE)
+		bad_value("chunk size (bytes, a multiple of 512 such as 4k or 64k)", arg);
+	why = snapcow_chunk_kernel_problem(bytes / SNAPCOW_SECTOR_SIZE);
+	if (why) {
+		warnx("invalid chunk size: '%s': %s", arg, why);
+		try_help(FSCK_EXIT_USAGE);
+	}
 	return (uint32_t)(bytes / SNAPCOW_SECTOR_SIZE);
 }
 
