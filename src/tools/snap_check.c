@@ -11,9 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "snapcow.h"
 #include "tool.h"
+#include "trust.h"
 #include "volume.h"
 
 #define DEFAULT_MAX_REPORTS 10
@@ -49,6 +51,10 @@ static void NORETURN usage(void)
 	       "      --max-reports N      print at most N problems of each kind (default %d,\n"
 	       "                           0 for all)\n"
 	       "      --skip-data-scan     do not look for data past the table's next free chunk\n"
+	       "      --trust              say what the view can vouch for, chunk by chunk\n"
+	       "      --trust-report FILE  ... and write it as JSON to FILE (-: stdout, alone)\n"
+	       "      --zero-origin        with --trust: the origin is the zero target (a\n"
+	       "                           --virtualsize volume)\n"
 	       VOLUME_HELP
 	       "  -h, --help               display this help\n"
 	       "  -V, --version            display version\n"
@@ -156,15 +162,45 @@ static void print_summary(const struct reporter *rp, struct snapcow_store *s,
 	}
 }
 
+/* --trust: the view's chunks classified (trust.h), human on stdout and
+ * JSON to @report; @v: the volume when VG/LV (its size and kind). */
+static void print_trust(struct snapcow_store *s, const struct volume *v, uint64_t view_bytes,
+			int zero_origin, const char *path, const char *report, int quiet)
+{
+	enum trust_origin origin = zero_origin ? TRUST_ORIGIN_ZERO : TRUST_ORIGIN_UNKNOWN;
+	unsigned long mark = tool_lib_errors();
+	struct snapcow_map *m;
+	struct trust t;
+	int r;
+
+	if (v->cow)
+		origin = v->kind == VOLUME_SPARSE ? TRUST_ORIGIN_ZERO : TRUST_ORIGIN_REAL;
+	r = snapcow_map_new(s, &m);
+	if (r < 0)
+		lib_failed(FSCK_EXIT_OPERROR, mark, r, "%s: cannot read the exception table", path);
+	trust_build(&t, s, m, view_bytes, origin, path, FSCK_EXIT_OPERROR);
+	snapcow_map_free(m);
+	if (!quiet && (!report || strcmp(report, "-")))
+		trust_print(stdout, &t);
+	r = report ? trust_write_json(&t, report) : 0;
+	trust_free(&t);
+	if (r < 0)
+		exit(FSCK_EXIT_OPERROR);
+}
+
 int main(int argc, char **argv)
 {
-	enum { OPT_ORIGIN_SIZE = 256, OPT_MAX_REPORTS, OPT_SKIP_DATA };
+	enum { OPT_ORIGIN_SIZE = 256, OPT_MAX_REPORTS, OPT_SKIP_DATA, OPT_TRUST, OPT_TRUST_REPORT,
+	       OPT_ZERO_ORIGIN };
 	static const struct option longopts[] = {
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "origin-size", required_argument, NULL, OPT_ORIGIN_SIZE },
 		{ "max-reports", required_argument, NULL, OPT_MAX_REPORTS },
 		{ "skip-data-scan", no_argument, NULL, OPT_SKIP_DATA },
+		{ "trust", no_argument, NULL, OPT_TRUST },
+		{ "trust-report", required_argument, NULL, OPT_TRUST_REPORT },
+		{ "zero-origin", no_argument, NULL, OPT_ZERO_ORIGIN },
 		VOLUME_LONGOPTS,
 		TOOL_STD_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
@@ -175,8 +211,9 @@ int main(int argc, char **argv)
 	struct snapcow_check_options opt = { 0 };
 	struct snapcow_check_result res;
 	struct snapcow_store *s;
+	const char *trust_report = NULL;
+	int c, r, trust = 0, zero_origin = 0;
 	unsigned long mark;
-	int c, r;
 
 	tool_init(argv[0]);
 	while ((c = getopt_long(argc, argv, "qvhV", longopts, NULL)) != -1) {
@@ -204,11 +241,27 @@ int main(int argc, char **argv)
 		case OPT_SKIP_DATA:
 			opt.skip_data_scan = 1;
 			break;
+		case OPT_TRUST_REPORT:
+			trust_report = optarg;
+			/* fall through */
+		case OPT_TRUST:
+			trust = 1;
+			break;
+		case OPT_ZERO_ORIGIN:
+			zero_origin = 1;
+			break;
 		default:
 			tool_std_option(c, usage, FSCK_EXIT_USAGE);
 		}
 	}
 	rp.path = one_operand(argc, argv, optind, "store", FSCK_EXIT_USAGE);
+	if (zero_origin && !trust) {
+		warnx("--zero-origin goes with --trust");
+		try_help(FSCK_EXIT_USAGE);
+	}
+	if (trust_report && strcmp(trust_report, "-") && access(trust_report, F_OK) == 0)
+		errx(FSCK_EXIT_OPERROR, "--trust-report %s: the file exists; the report is written "
+		     "to a new file", trust_report);
 	if (volume_is_name(&vo, rp.path)) {
 		volume_open(&vo, rp.path, &v, FSCK_EXIT_OPERROR);
 		if (!opt.origin_bytes)
@@ -233,7 +286,12 @@ int main(int argc, char **argv)
 		lib_failed(FSCK_EXIT_OPERROR, mark, r, "%s: check failed", rp.path);
 	}
 	print_more(&rp);
-	print_summary(&rp, s, &res);
+	if (!trust_report || strcmp(trust_report, "-")) /* stdout is the JSON's */
+		print_summary(&rp, s, &res);
+	if (trust && res.table_complete)
+		print_trust(s, &v, opt.origin_bytes, zero_origin, rp.path, trust_report, rp.quiet);
+	else if (trust)
+		warnx("%s: the table cannot be walked to its end: no trust report", rp.path);
 	snapcow_store_free(s);
 	volume_close(&v);
 	return res.errors ? FSCK_EXIT_ERRORS : FSCK_EXIT_OK;
