@@ -162,17 +162,43 @@ static void print_summary(const struct reporter *rp, struct snapcow_store *s,
 	}
 }
 
-/* --trust: the view's chunks classified (trust.h), human on stdout and
- * JSON to @report; @v: the volume when VG/LV (its size and kind). */
-static void print_trust(struct snapcow_store *s, const struct volume *v, uint64_t view_bytes,
-			int zero_origin, const char *path, const char *report, int quiet)
+/* --trust, --trust-report FILE, --zero-origin */
+struct trust_opts {
+	int trust;
+	int zero_origin;
+	const char *report;
+};
+
+static void check_trust_opts(const struct trust_opts *t)
 {
-	enum trust_origin origin = zero_origin ? TRUST_ORIGIN_ZERO : TRUST_ORIGIN_UNKNOWN;
+	if (t->zero_origin && !t->trust) {
+		warnx("--zero-origin goes with --trust");
+		try_help(FSCK_EXIT_USAGE);
+	}
+	if (t->report && strcmp(t->report, "-") && access(t->report, F_OK) == 0)
+		errx(FSCK_EXIT_OPERROR, "--trust-report %s: the file exists; the report is written "
+		     "to a new file", t->report);
+}
+
+/* --trust: the view's chunks classified (trust.h), human on stdout and
+ * JSON to the report; @v: the volume when VG/LV (its size and kind). */
+static void print_trust(struct snapcow_store *s, const struct volume *v, uint64_t view_bytes,
+			const struct trust_opts *to, const struct reporter *rp,
+			const struct snapcow_check_result *res)
+{
+	enum trust_origin origin = to->zero_origin ? TRUST_ORIGIN_ZERO : TRUST_ORIGIN_UNKNOWN;
+	const char *path = rp->path, *report = to->report;
 	unsigned long mark = tool_lib_errors();
 	struct snapcow_map *m;
 	struct trust t;
 	int r;
 
+	if (!to->trust)
+		return;
+	if (!res->table_complete) {
+		warnx("%s: the table cannot be walked to its end: no trust report", path);
+		return;
+	}
 	if (v->cow)
 		origin = v->kind == VOLUME_SPARSE ? TRUST_ORIGIN_ZERO : TRUST_ORIGIN_REAL;
 	r = snapcow_map_new(s, &m);
@@ -180,7 +206,7 @@ static void print_trust(struct snapcow_store *s, const struct volume *v, uint64_
 		lib_failed(FSCK_EXIT_OPERROR, mark, r, "%s: cannot read the exception table", path);
 	trust_build(&t, s, m, view_bytes, origin, path, FSCK_EXIT_OPERROR);
 	snapcow_map_free(m);
-	if (!quiet && (!report || strcmp(report, "-")))
+	if (!rp->quiet && (!report || strcmp(report, "-")))
 		trust_print(stdout, &t);
 	r = report ? trust_write_json(&t, report) : 0;
 	trust_free(&t);
@@ -211,9 +237,9 @@ int main(int argc, char **argv)
 	struct snapcow_check_options opt = { 0 };
 	struct snapcow_check_result res;
 	struct snapcow_store *s;
-	const char *trust_report = NULL;
-	int c, r, trust = 0, zero_origin = 0;
+	struct trust_opts to = { 0 };
 	unsigned long mark;
+	int c, r;
 
 	tool_init(argv[0]);
 	while ((c = getopt_long(argc, argv, "qvhV", longopts, NULL)) != -1) {
@@ -242,26 +268,20 @@ int main(int argc, char **argv)
 			opt.skip_data_scan = 1;
 			break;
 		case OPT_TRUST_REPORT:
-			trust_report = optarg;
+			to.report = optarg;
 			/* fall through */
 		case OPT_TRUST:
-			trust = 1;
+			to.trust = 1;
 			break;
 		case OPT_ZERO_ORIGIN:
-			zero_origin = 1;
+			to.zero_origin = 1;
 			break;
 		default:
 			tool_std_option(c, usage, FSCK_EXIT_USAGE);
 		}
 	}
 	rp.path = one_operand(argc, argv, optind, "store", FSCK_EXIT_USAGE);
-	if (zero_origin && !trust) {
-		warnx("--zero-origin goes with --trust");
-		try_help(FSCK_EXIT_USAGE);
-	}
-	if (trust_report && strcmp(trust_report, "-") && access(trust_report, F_OK) == 0)
-		errx(FSCK_EXIT_OPERROR, "--trust-report %s: the file exists; the report is written "
-		     "to a new file", trust_report);
+	check_trust_opts(&to);
 	if (volume_is_name(&vo, rp.path)) {
 		volume_open(&vo, rp.path, &v, FSCK_EXIT_OPERROR);
 		if (!opt.origin_bytes)
@@ -286,12 +306,9 @@ int main(int argc, char **argv)
 		lib_failed(FSCK_EXIT_OPERROR, mark, r, "%s: check failed", rp.path);
 	}
 	print_more(&rp);
-	if (!trust_report || strcmp(trust_report, "-")) /* stdout is the JSON's */
+	if (!to.report || strcmp(to.report, "-")) /* stdout is the JSON's */
 		print_summary(&rp, s, &res);
-	if (trust && res.table_complete)
-		print_trust(s, &v, opt.origin_bytes, zero_origin, rp.path, trust_report, rp.quiet);
-	else if (trust)
-		warnx("%s: the table cannot be walked to its end: no trust report", rp.path);
+	print_trust(s, &v, opt.origin_bytes, &to, &rp, &res);
 	snapcow_store_free(s);
 	volume_close(&v);
 	return res.errors ? FSCK_EXIT_ERRORS : FSCK_EXIT_OK;
