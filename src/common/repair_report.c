@@ -7,6 +7,7 @@
 
 #include <json-c/json.h>
 
+#include "jsonout.h"
 #include "repair.h"
 #include "tool.h"
 #include "undo.h"
@@ -239,16 +240,6 @@ void repair_report_human(const struct repair_report *rp)
 
 /* ---- JSON --------------------------------------------------------------- */
 
-static void add_u64(json_object *o, const char *k, uint64_t v)
-{
-	json_object_object_add(o, k, json_object_new_uint64(v));
-}
-
-static void add_str(json_object *o, const char *k, const char *v)
-{
-	json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
-}
-
 static json_object *drops_json(const struct snapcow_repair *r)
 {
 	const struct snapcow_repair_summary *sum = snapcow_repair_summary(r);
@@ -259,19 +250,19 @@ static json_object *drops_json(const struct snapcow_repair *r)
 	for (uint64_t i = 0; snapcow_repair_drop(r, i, &d) == 0; i++) {
 		json_object *o = json_object_new_object();
 
-		add_u64(o, "area", d.area);
-		add_u64(o, "index", d.index);
-		add_u64(o, "offset", d.offset);
-		add_u64(o, "old_chunk", d.old_chunk);
-		add_u64(o, "new_chunk", d.new_chunk);
-		add_str(o, "reason", d.code);
-		add_str(o, "message", drop_words(sum, &d, why, sizeof(why)));
+		json_add_u64(o, "area", d.area);
+		json_add_u64(o, "index", d.index);
+		json_add_u64(o, "offset", d.offset);
+		json_add_u64(o, "old_chunk", d.old_chunk);
+		json_add_u64(o, "new_chunk", d.new_chunk);
+		json_add_str(o, "reason", d.code);
+		json_add_str(o, "message", drop_words(sum, &d, why, sizeof(why)));
 		if (!strcmp(d.code, "old-chunk-twice")) {
 			json_object *k = json_object_new_object();
 
-			add_u64(k, "area", d.kept_area);
-			add_u64(k, "index", d.kept_index);
-			add_u64(k, "new_chunk", d.kept_new_chunk);
+			json_add_u64(k, "area", d.kept_area);
+			json_add_u64(k, "index", d.kept_index);
+			json_add_u64(k, "new_chunk", d.kept_new_chunk);
 			json_object_object_add(o, "kept", k);
 		}
 		json_object_array_add(a, o);
@@ -288,10 +279,10 @@ static json_object *holes_json(const struct snapcow_repair *r)
 	for (uint64_t i = 0; snapcow_repair_hole(r, i, &h, &first, &last, &n) == 0; i++) {
 		json_object *o = json_object_new_object();
 
-		add_u64(o, "area", h.area);
-		add_u64(o, "first", h.first);
-		add_u64(o, "count", h.count);
-		add_u64(o, "unnamed_data_chunks", n);
+		json_add_u64(o, "area", h.area);
+		json_add_u64(o, "first", h.first);
+		json_add_u64(o, "count", h.count);
+		json_add_u64(o, "unnamed_data_chunks", n);
 		json_object_object_add(o, "unnamed_first", n ? json_object_new_uint64(first) : NULL);
 		json_object_object_add(o, "unnamed_last", n ? json_object_new_uint64(last) : NULL);
 		json_object_array_add(a, o);
@@ -304,11 +295,11 @@ static json_object *header_json(const struct snapcow_repair_summary *sum)
 	json_object *o = json_object_new_object();
 	char b[256];
 
-	add_str(o, "problem", sum->header_problem);
-	add_str(o, "message", sum->header_problem ? header_words(sum, b, sizeof(b)) : NULL);
+	json_add_str(o, "problem", sum->header_problem);
+	json_add_str(o, "message", sum->header_problem ? header_words(sum, b, sizeof(b)) : NULL);
 	json_object_object_add(o, "rebuilt", json_object_new_boolean(sum->header_changed));
-	add_u64(o, "valid", sum->new_header.valid);
-	add_str(o, "valid_reason", sum->header_changed ? sum->valid_reason : NULL);
+	json_add_u64(o, "valid", sum->new_header.valid);
+	json_add_str(o, "valid_reason", sum->header_changed ? sum->valid_reason : NULL);
 	return o;
 }
 
@@ -316,11 +307,11 @@ static json_object *table_json(const struct snapcow_stats *st)
 {
 	json_object *o = json_object_new_object();
 
-	add_u64(o, "exceptions", st->exceptions);
-	add_u64(o, "areas", st->areas);
-	add_u64(o, "next_free_chunk", st->next_free);
-	add_u64(o, "allocated_sectors", st->allocated_sectors);
-	add_u64(o, "metadata_sectors", st->metadata_sectors);
+	json_add_u64(o, "exceptions", st->exceptions);
+	json_add_u64(o, "areas", st->areas);
+	json_add_u64(o, "next_free_chunk", st->next_free);
+	json_add_u64(o, "allocated_sectors", st->allocated_sectors);
+	json_add_u64(o, "metadata_sectors", st->metadata_sectors);
 	json_object_object_add(o, "full", json_object_new_boolean(st->full));
 	return o;
 }
@@ -338,28 +329,28 @@ void repair_report_json(const struct repair_report *rp)
 	json_object *o = json_object_new_object(), *ch = json_object_new_array();
 	uint64_t c;
 
-	add_str(o, "store", rp->store);
-	add_u64(o, "chunk_sectors", sum->geo.chunk_sectors);
-	add_str(o, "chunk_size_from", chunk_source(sum->chunk_source));
+	json_add_str(o, "store", rp->store);
+	json_add_u64(o, "chunk_sectors", sum->geo.chunk_sectors);
+	json_add_str(o, "chunk_size_from", chunk_source(sum->chunk_source));
 	json_object_object_add(o, "header", header_json(sum));
 	json_object_object_add(o, "kernel_loads_now", json_object_new_boolean(sum->kernel_loads));
 	json_object_object_add(o, "cut_area", sum->cut_area < 0 ? NULL :
 			       json_object_new_int64(sum->cut_area));
-	add_u64(o, "kernel_exceptions_now", sum->kernel_exceptions);
-	add_u64(o, "records", sum->candidates);
-	add_u64(o, "kept", sum->kept);
-	add_u64(o, "recovered", sum->recovered);
-	add_u64(o, "dropped", sum->dropped);
-	add_u64(o, "lost", sum->lost);
+	json_add_u64(o, "kernel_exceptions_now", sum->kernel_exceptions);
+	json_add_u64(o, "records", sum->candidates);
+	json_add_u64(o, "kept", sum->kept);
+	json_add_u64(o, "recovered", sum->recovered);
+	json_add_u64(o, "dropped", sum->dropped);
+	json_add_u64(o, "lost", sum->lost);
 	json_object_object_add(o, "dropped_records", drops_json(rp->repair));
 	json_object_object_add(o, "holes", holes_json(rp->repair));
 	json_object_object_add(o, "repaired_table", table_json(&sum->stats));
 	for (uint64_t i = 0; snapcow_repair_changed(rp->repair, i, &c) == 0; i++)
 		json_object_array_add(ch, json_object_new_uint64(c));
 	json_object_object_add(o, "changed_chunks", ch);
-	add_str(o, "result", outcome_word(rp->outcome));
-	add_str(o, "output", rp->outcome == REPAIR_WRITTEN ? rp->output : NULL);
-	add_str(o, "undo", rp->outcome == REPAIR_WRITTEN && rp->in_place ? rp->undo : NULL);
+	json_add_str(o, "result", outcome_word(rp->outcome));
+	json_add_str(o, "output", rp->outcome == REPAIR_WRITTEN ? rp->output : NULL);
+	json_add_str(o, "undo", rp->outcome == REPAIR_WRITTEN && rp->in_place ? rp->undo : NULL);
 	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 							     JSON_C_TO_STRING_SPACED |
 							     JSON_C_TO_STRING_NOSLASHESCAPE));

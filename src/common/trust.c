@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 
+#include "jsonout.h"
 #include "tool.h"
 #include "trust.h"
 
@@ -213,11 +214,6 @@ void trust_print(FILE *f, const struct trust *t)
 
 /* ---- JSON ------------------------------------------------------------------ */
 
-static void add_u64(json_object *o, const char *k, uint64_t v)
-{
-	json_object_object_add(o, k, json_object_new_uint64(v));
-}
-
 static json_object *ranges_json(const struct trust_range *r, size_t n)
 {
 	json_object *a = json_object_new_array();
@@ -225,8 +221,8 @@ static json_object *ranges_json(const struct trust_range *r, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		json_object *x = json_object_new_object();
 
-		add_u64(x, "first", r[i].first);
-		add_u64(x, "last", r[i].last);
+		json_add_u64(x, "first", r[i].first);
+		json_add_u64(x, "last", r[i].last);
 		json_object_array_add(a, x);
 	}
 	return a;
@@ -246,7 +242,7 @@ static json_object *origin_now_json(const struct trust *t)
 		json_object_object_add(o, "ranges", NULL);
 		return o;
 	}
-	add_u64(o, "chunks", t->view_chunks - t->committed);
+	json_add_u64(o, "chunks", t->view_chunks - t->committed);
 	a = json_object_new_array();
 	for (size_t i = 0; i <= t->nruns; i++) {
 		uint64_t end = i < t->nruns ? t->runs[i].first : t->view_chunks;
@@ -254,8 +250,8 @@ static json_object *origin_now_json(const struct trust *t)
 
 		if (end > next) {
 			x = json_object_new_object();
-			add_u64(x, "first", next);
-			add_u64(x, "last", end - 1);
+			json_add_u64(x, "first", next);
+			json_add_u64(x, "last", end - 1);
 			json_object_array_add(a, x);
 		}
 		if (i < t->nruns)
@@ -269,15 +265,15 @@ static json_object *orphans_json(const struct trust *t)
 {
 	json_object *o = json_object_new_object(), *h = json_object_new_array();
 
-	add_u64(o, "chunks", t->orphans);
-	add_u64(o, "next_free_chunk", t->next_free);
+	json_add_u64(o, "chunks", t->orphans);
+	json_add_u64(o, "next_free_chunk", t->next_free);
 	json_object_object_add(o, "part_of_view", json_object_new_boolean(0));
 	json_object_object_add(o, "ranges", ranges_json(t->orphan_runs, t->norphan_runs));
 	for (size_t i = 0; i < t->nhints; i++) {
 		json_object *x = json_object_new_object();
 
-		add_u64(x, "chunk", t->hints[i].chunk);
-		add_u64(x, "old_chunk", t->hints[i].old_chunk);
+		json_add_u64(x, "chunk", t->hints[i].chunk);
+		json_add_u64(x, "old_chunk", t->hints[i].old_chunk);
 		json_object_array_add(h, x);
 	}
 	json_object_object_add(o, "would_have_gone", h);
@@ -305,17 +301,17 @@ int trust_write_json(const struct trust *t, const char *path)
 	json_object_object_add(o, "store", json_object_new_string(t->store));
 	json_object_object_add(o, "valid", json_object_new_boolean(!t->invalid));
 	json_object_object_add(o, "origin", json_object_new_string(origin_key(t->origin)));
-	add_u64(o, "chunk_size", t->chunk_bytes);
+	json_add_u64(o, "chunk_size", t->chunk_bytes);
 	json_object_object_add(o, "view_size", t->view_bytes ? json_object_new_uint64(t->view_bytes) : NULL);
 	json_object_object_add(o, "view_chunks",
 			       t->view_bytes ? json_object_new_uint64(t->view_chunks) : NULL);
 	json_object_object_add(o, "verdict", json_object_new_string(trust_verdict(t->invalid, t->origin)));
-	add_u64(c, "chunks", t->committed);
+	json_add_u64(c, "chunks", t->committed);
 	json_object_object_add(c, "trustworthy", json_object_new_boolean(1));
 	json_object_object_add(c, "as_of_overflow", json_object_new_boolean(t->invalid));
 	json_object_object_add(c, "ranges", ranges_json(t->runs, t->nruns));
 	json_object_object_add(o, "committed", c);
-	add_u64(o, "past_view", t->beyond);
+	json_add_u64(o, "past_view", t->beyond);
 	json_object_object_add(o, "origin_now", origin_now_json(t));
 	json_object_object_add(o, "orphans", orphans_json(t));
 	if (fprintf(f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
