@@ -224,15 +224,18 @@ void repair_report_human(const struct repair_report *rp)
 	printf("%s: %" PRIu64 " records: %" PRIu64 " kept", rp->store, sum->candidates, sum->kept);
 	if (sum->recovered)
 		printf(" (%" PRIu64 " the kernel does not load now)", sum->recovered);
-	printf(", %" PRIu64 " dropped, %" PRIu64 " lost in holes\n", sum->dropped, sum->lost);
+	printf(", %" PRIu64 " dropped", sum->dropped);
+	if (sum->lost)
+		printf("; %" PRIu64 " more lost in holes", sum->lost);
+	printf("\n");
 	printf("%s: repaired table: %" PRIu64 " exceptions in %" PRIu64 " area%s, next free chunk %"
 	       PRIu64 ", allocated %" PRIu64 " sectors, metadata %" PRIu64 " sectors%s\n", rp->store,
 	       st->exceptions, st->areas, st->areas == 1 ? "" : "s", st->next_free,
 	       st->allocated_sectors, st->metadata_sectors, st->full ? ", full" : "");
 	if (sum->changed_chunks) {
-		printf("%s: %" PRIu64 " metadata chunk%s to %s:", rp->store, sum->changed_chunks,
+		printf("%s: %" PRIu64 " metadata chunk%s %s:", rp->store, sum->changed_chunks,
 		       sum->changed_chunks == 1 ? "" : "s",
-		       rp->outcome == REPAIR_WRITTEN ? "repair" : "rewrite");
+		       rp->outcome == REPAIR_WRITTEN ? "changed" : "to rewrite");
 		print_changed(rp->repair);
 	}
 	print_outcome(rp);
