@@ -272,6 +272,16 @@ struct snapcow_stats {
  */
 void snapcow_stats_finish(const struct snapcow_geometry *g, struct snapcow_stats *st);
 
+/**
+ * snapcow_stats_smallest:
+ * The smallest store (in chunks) that keeps every exception of a table
+ * with figures @st in layout @g: its data up to next_free and its areas up
+ * to the one that ends it.  A COW reduced below it loses exceptions (lvm2
+ * issues #163, #164); at exactly this size the store is full.
+ * Returns: the number of chunks.
+ */
+uint64_t snapcow_stats_smallest(const struct snapcow_geometry *g, const struct snapcow_stats *st);
+
 /* ---- Byte sources ------------------------------------------------------ */
 
 /* A read-only source of bytes: one descriptor, or pieces of several laid
@@ -502,8 +512,11 @@ struct snapcow_map;
 /**
  * snapcow_map_new:
  * Build a lookup map old_chunk -> new_chunk from the table (16 bytes per
- * exception, sorted).  When an old_chunk appears twice, the later record
- * wins; the number of such duplicates is snapcow_map_duplicates().
+ * exception, sorted).  When an old_chunk appears twice, the record the
+ * kernel's lookup finds wins: the earlier one, unless the later one joined
+ * a run of consecutive chunks the kernel merged it into, which it then
+ * finds first (dm-snap.c's dm_insert_exception(), simulated exactly); the
+ * number of records that lose is snapcow_map_duplicates().
  * Returns: 0 and *@out, -ENOMEM, or an error from snapcow_iter_next().
  */
 int snapcow_map_new(struct snapcow_store *s, struct snapcow_map **out);
@@ -526,7 +539,8 @@ int snapcow_map_next(const struct snapcow_map *m, uint64_t from,
 
 /** Returns: distinct old chunks in the map. */
 uint64_t snapcow_map_count(const struct snapcow_map *m);
-/** Returns: records dropped because a later record had the same old_chunk. */
+/** Returns: records not used because another record of the same old_chunk
+ * is the one the kernel finds. */
 uint64_t snapcow_map_duplicates(const struct snapcow_map *m);
 /** snapcow_map_free: NULL is fine. */
 void snapcow_map_free(struct snapcow_map *m);
@@ -720,6 +734,151 @@ void snapcow_table_check_free(struct snapcow_table_check *tc);
  */
 int snapcow_store_check(struct snapcow_store *s, const struct snapcow_check_options *opt,
 			snapcow_problem_fn fn, void *data, struct snapcow_check_result *res);
+
+/* ==== Repair (src/lib/repair.c) =========================================
+ *
+ * Which records of a damaged store can be given back to the kernel, and the
+ * layout to write them in.  The candidates are the records the kernel would
+ * load plus, past a torn area (a hole of zeroed records with records after
+ * it; the kernel stops at the hole), that area's other records and the
+ * areas after it.  Kept, in table order: every candidate whose new_chunk
+ * follows snapcow_record_check() and is not already an earlier kept
+ * record's, whose old_chunk lies inside the origin (when its size is
+ * known), and, for an old_chunk mapped by several of those, the one the
+ * kernel's lookup finds (as snapcow_map_new()).  A table that would fill its
+ * last area with no room for the next one loses its last records.  The
+ * header is rebuilt when the kernel would refuse it or (magic 0) wipe the
+ * table, or when the chunk size changes.  Data chunks are never moved: a
+ * kept record keeps its new_chunk, so the data of a dropped one is never
+ * given to another.  Memory: the table check's bitmaps
+ * (snapcow_table_check_new()) plus 40 bytes per dropped record and per
+ * record of a group of 256 old chunks that holds a duplicate.
+ */
+
+enum snapcow_chunk_source {
+	SNAPCOW_CHUNK_FROM_HEADER = 0, /* the header's chunk size */
+	SNAPCOW_CHUNK_FROM_OPTION,     /* the caller's (snapcow_repair_options.chunk_sectors) */
+	SNAPCOW_CHUNK_FROM_HINT,       /* the caller's hint (the LVM metadata's) */
+	SNAPCOW_CHUNK_FROM_LAYOUT,     /* the size at which the areas hold a table */
+};
+
+struct snapcow_repair_options {
+	uint32_t chunk_sectors;      /* non-zero: use this chunk size */
+	uint32_t hint_chunk_sectors; /* non-zero: the chunk size to use when the header's
+					cannot be (or its table does not fit while this fits) */
+	uint64_t origin_bytes;       /* non-zero: old chunks must lie inside the origin */
+};
+
+/* A record the repair leaves out. */
+struct snapcow_repair_drop {
+	uint64_t area;
+	uint32_t index;
+	uint64_t offset;          /* byte offset of the record in the store */
+	uint64_t old_chunk;
+	uint64_t new_chunk;
+	const char *code;         /* snapcow_record_rule_code()'s, "old-chunk-past-origin",
+				     "old-chunk-twice" or "no-room-for-terminator" */
+	/* old-chunk-twice: the record kept for that old chunk */
+	uint64_t kept_area;
+	uint32_t kept_index;
+	uint64_t kept_new_chunk;
+};
+
+/* Zeroed records inside a torn area: lost, what they held is unknown. */
+struct snapcow_repair_hole {
+	uint64_t area;
+	uint32_t first;           /* first zeroed record */
+	uint32_t count;
+};
+
+struct snapcow_repair_summary {
+	struct snapcow_header header;     /* as read */
+	struct snapcow_header new_header; /* as the repaired store has it */
+	const char *header_problem;       /* NULL, snapcow_header_check()'s error code, or
+					     "chunk-size-option" / "chunk-size-table" */
+	const char *valid_reason;         /* how new_header.valid was chosen (one line) */
+	enum snapcow_chunk_source chunk_source;
+	struct snapcow_geometry geo;      /* the repaired store's layout */
+	uint64_t kernel_exceptions;       /* records in the kernel's walk of the table now */
+	int kernel_walks;                 /* 1 if the kernel takes the header and can walk
+					     the table now (valid or not) */
+	int kernel_loads;                 /* ... and the store is valid: it loads them */
+	int64_t cut_area;                 /* -1, or the area a full area leads to that lies
+					     past the end of the store (the table was cut) */
+	uint64_t candidates;              /* records examined */
+	uint64_t kept;
+	uint64_t dropped;
+	uint64_t lost;                    /* zeroed records in holes */
+	uint64_t recovered;               /* kept records the kernel did not load */
+	struct snapcow_stats stats;       /* the repaired table's figures */
+	uint64_t changed_chunks;          /* metadata chunks that differ on the store */
+	int header_changed;               /* chunk 0 is one of them */
+};
+
+struct snapcow_repair;
+
+/**
+ * snapcow_repair_new:
+ * Read the store on @dev (whose header may be anything) and decide its
+ * repair (see above).  Nothing is written.
+ * Returns: 0 and *@out, SNAPCOW_ERR_TOO_SMALL (not even a header chunk and
+ * an area), SNAPCOW_ERR_CHUNK_SIZE (the header's chunk size is unusable
+ * and no table fits any other: logged, the caller must give it), -EINVAL,
+ * -ENOMEM or a negative errno from a read (logged).
+ */
+int snapcow_repair_new(struct snapcow_ctx *ctx, const struct snapcow_dev *dev,
+		       const struct snapcow_repair_options *opt, struct snapcow_repair **out);
+
+/** Returns: the repair's figures and decisions. */
+const struct snapcow_repair_summary *snapcow_repair_summary(const struct snapcow_repair *r);
+
+/**
+ * snapcow_repair_drop:
+ * Dropped record @i (in table order).
+ * Returns: 0 and *@d, or -EINVAL past the last.
+ */
+int snapcow_repair_drop(const struct snapcow_repair *r, uint64_t i, struct snapcow_repair_drop *d);
+
+/**
+ * snapcow_repair_hole:
+ * Hole @i (in table order), and the data chunks of its area's range (the
+ * chunks after the area up to the next one) that no kept record names,
+ * where the lost records' data probably is: *@data_chunks of them, from
+ * *@data_first to *@data_last (all 0 when there is none; the three may be
+ * NULL).
+ * Returns: 0 and *@h, or -EINVAL past the last.
+ */
+int snapcow_repair_hole(const struct snapcow_repair *r, uint64_t i, struct snapcow_repair_hole *h,
+			uint64_t *data_first, uint64_t *data_last, uint64_t *data_chunks);
+
+/**
+ * snapcow_repair_changed:
+ * The @i-th metadata chunk (in increasing order) that the repair changes.
+ * Returns: 0 and *@chunk, or -EINVAL past the last.
+ */
+int snapcow_repair_changed(const struct snapcow_repair *r, uint64_t i, uint64_t *chunk);
+
+/**
+ * snapcow_repair_records:
+ * Call @fn with each kept record, in table order, as it will be written
+ * (@fn's non-zero return stops the walk and is returned).
+ * Returns: 0, @fn's return, or a negative errno from a read.
+ */
+int snapcow_repair_records(struct snapcow_repair *r,
+			   int (*fn)(void *data, const struct snapcow_exception *e), void *data);
+
+/**
+ * snapcow_repair_write:
+ * Lay the repaired header and table out as the kernel does
+ * (snapcow_writer_new() with @fn as its sink): every metadata chunk of the
+ * repaired store goes to @fn with its byte offset, areas first, the header
+ * chunk last.  Data chunks are not part of it.
+ * Returns: 0, @fn's error, or a negative errno.
+ */
+int snapcow_repair_write(struct snapcow_repair *r, snapcow_sink_fn fn, void *data);
+
+/** snapcow_repair_free: NULL is fine. */
+void snapcow_repair_free(struct snapcow_repair *r);
 
 /* ==== Safe in-place rewrites and undo files (src/lib/rewrite.c) =========
  *

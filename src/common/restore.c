@@ -54,41 +54,6 @@ static int save_undo(const char *undo, int fd, const struct snapcow_geometry *g,
 	return e;
 }
 
-int restore_undo_apply(const char *undo, const char *target, int force, int dry_run, int quiet)
-{
-	unsigned int flags = (force ? SNAPCOW_UNDO_ANY_IDENTITY : 0) |
-			     (dry_run ? SNAPCOW_UNDO_DRY_RUN : 0);
-	struct snapcow_identity id;
-	struct snapcow_undo *u;
-	struct stat st;
-	int fd, r;
-
-	r = snapcow_undo_open(tool_ctx(), undo, &u);
-	if (r < 0)
-		errx(EXIT_FAIL, "cannot use undo file %s: %s", undo, snapcow_strerror(r));
-	fd = store_open_rw(target, dry_run, force, EXIT_FAIL, &st);
-	if (S_ISBLK(st.st_mode))
-		store_check_users(target, &st, force, EXIT_FAIL);
-	r = store_identity(fd, &id);
-	if (r < 0)
-		errx(EXIT_FAIL, "%s: cannot identify the store: %s", target, strerror(-r));
-	r = snapcow_undo_apply(u, fd, &id, flags);
-	close(fd);
-	if (r < 0)
-		warnx("%s: not restored: %s%s", target, snapcow_strerror(r),
-		      r == SNAPCOW_ERR_UNDO_IDENTITY ?
-			      " (use --force only if you are sure it is the same store)" : "");
-	else if (r == 1)
-		printf("%s already holds the bytes saved in %s: nothing to do\n", target, undo);
-	else if (dry_run || !quiet)
-		printf("%s %" PRIu32 " range%s (%" PRIu64 " bytes) of %s from %s%s\n",
-		       dry_run ? "would restore" : "restored", snapcow_undo_ranges(u),
-		       snapcow_undo_ranges(u) == 1 ? "" : "s", snapcow_undo_bytes(u), target, undo,
-		       dry_run ? "" : ", synced and read back");
-	snapcow_undo_free(u);
-	return r < 0 ? EXIT_FAIL : EXIT_OK;
-}
-
 /* ---- The target ----------------------------------------------------------- */
 
 /* Find out what is at @path now, or exit with a message. */

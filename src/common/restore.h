@@ -29,8 +29,4 @@ struct restore_options {
  * printed.  Returns: the exit status (EXIT_OK or EXIT_FAIL). */
 int restore_run(const struct restore_options *o);
 
-/* Put back the bytes saved in the undo file @undo on @target (@force:
- * even on another store's identity).  Returns: the exit status. */
-int restore_undo_apply(const char *undo, const char *target, int force, int dry_run, int quiet);
-
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "rmap_ext2.h"
+#include "trust.h"
 #include <ext2fs/ext3_extents.h> /* needs ext2fs.h's types first */
 
 enum meta_kind {
@@ -69,7 +70,10 @@ struct rmap {
 	const struct viewset *vs;
 	int zero_origin;
 	int want_uncommitted;
-	int want_lost;
+	int want_lost;        /* blocks in chunks the table lacks, per file */
+	int want_trust;       /* --trust */
+	int untrusted;        /* --trust and those chunks may be newer than the snapshot */
+	uint64_t meta_untrusted[M_COUNT];
 	ext2fs_block_bitmap changed;  /* fs blocks in remapped chunks */
 	ext2fs_block_bitmap claimed;  /* changed blocks attributed to something */
 	uint64_t nchanged, chunks, chunks_past_end, boot_changed;
@@ -226,7 +230,10 @@ static void build_changed(struct rmap *m, uint64_t from, uint64_t to)
 		m->nchanged += total - fdb - count_unchanged(m, fdb, total - fdb);
 }
 
-static void classify_metadata(struct rmap *m)
+/* The group metadata's blocks counted by @count (changed: claimed; or,
+ * for --trust, not changed) into @meta. */
+static void classify_metadata(struct rmap *m, uint64_t (*count)(struct rmap *, blk64_t, uint64_t),
+			      uint64_t *meta)
 {
 	ext2_filsys fs = m->fs;
 	blk64_t super, old_desc, new_desc;
@@ -237,18 +244,18 @@ static void classify_metadata(struct rmap *m)
 		if (ext2fs_super_and_bgd_loc2(fs, g, &super, &old_desc, &new_desc, &used))
 			continue;
 		if (super || g == 0)
-			m->meta[g == 0 ? M_SUPER : M_SUPER_BACKUP] += count_changed(m, super, 1);
+			meta[g == 0 ? M_SUPER : M_SUPER_BACKUP] += count(m, super, 1);
 		if (old_desc) {
-			m->meta[M_GDT] += count_changed(m, old_desc, fs->desc_blocks);
-			m->meta[M_RESERVED_GDT] += count_changed(m, old_desc + fs->desc_blocks,
-								 fs->super->s_reserved_gdt_blocks);
+			meta[M_GDT] += count(m, old_desc, fs->desc_blocks);
+			meta[M_RESERVED_GDT] += count(m, old_desc + fs->desc_blocks,
+						      fs->super->s_reserved_gdt_blocks);
 		}
 		if (new_desc)
-			m->meta[M_GDT] += count_changed(m, new_desc, 1);
-		m->meta[M_BLOCK_BITMAP] += count_changed(m, ext2fs_block_bitmap_loc(fs, g), 1);
-		m->meta[M_INODE_BITMAP] += count_changed(m, ext2fs_inode_bitmap_loc(fs, g), 1);
-		m->meta[M_INODE_TABLE] += count_changed(m, ext2fs_inode_table_loc(fs, g),
-							fs->inode_blocks_per_group);
+			meta[M_GDT] += count(m, new_desc, 1);
+		meta[M_BLOCK_BITMAP] += count(m, ext2fs_block_bitmap_loc(fs, g), 1);
+		meta[M_INODE_BITMAP] += count(m, ext2fs_inode_bitmap_loc(fs, g), 1);
+		meta[M_INODE_TABLE] += count(m, ext2fs_inode_table_loc(fs, g),
+					     fs->inode_blocks_per_group);
 	}
 }
 
@@ -272,12 +279,18 @@ static void owned_range(struct rmap *m, blk64_t pblk, uint64_t len, int initiali
 		m->cur.changed += n;
 	if (m->want_lost && initialised && m->cur_meta == M_COUNT)
 		m->cur.lost += count_unchanged(m, pblk, len);
+	else if (m->untrusted && initialised && m->cur_meta != M_COUNT)
+		m->meta_untrusted[m->cur_meta] += count_unchanged(m, pblk, len);
 }
 
 static void owned_map_block(struct rmap *m, blk64_t blk)
 {
 	uint64_t n = count_changed(m, blk, 1);
 
+	if (m->untrusted && m->cur_meta == M_COUNT)
+		m->cur.lost += count_unchanged(m, blk, 1);
+	else if (m->untrusted)
+		m->meta_untrusted[m->cur_meta] += count_unchanged(m, blk, 1);
 	if (m->cur_meta != M_COUNT) {
 		m->meta[m->cur_meta] += n;
 	} else {
@@ -678,6 +691,61 @@ static void print_uncommitted(const struct rmap *m, const struct uncommitted *u)
 			printf("%10" PRIu64 "  %s\n", m->owners[i].lost, m->owners[i].path);
 }
 
+/* ---- --trust ------------------------------------------------------------------ */
+
+static void print_trust(const struct rmap *m)
+{
+	const struct viewset *vs = m->vs;
+	uint64_t files = 0;
+
+	printf("\ntrust: %s\n", trust_verdict(vs->invalid, m->zero_origin ? TRUST_ORIGIN_ZERO :
+							    TRUST_ORIGIN_REAL));
+	if (!m->untrusted) {
+		printf("  no part of the view is untrustworthy: no file is listed\n");
+		return;
+	}
+	for (size_t i = 0; i < m->nowners; i++)
+		files += m->owners[i].lost != 0;
+	printf("files and directories with blocks in chunks not in the table (the origin now, "
+	       "possibly newer than the snapshot): %" PRIu64 "\n", files);
+	if (files)
+		printf("%10s  %s\n", "blocks", "path");
+	for (size_t i = 0; i < m->nowners; i++)
+		if (m->owners[i].lost)
+			printf("%10" PRIu64 "  %s\n", m->owners[i].lost, m->owners[i].path);
+	printf("metadata in those chunks:\n");
+	for (int k = 0; k < M_COUNT; k++)
+		if (m->meta_untrusted[k])
+			printf("%10" PRIu64 "  %s\n", m->meta_untrusted[k], meta_names[k]);
+}
+
+static json_object *trust_json(const struct rmap *m)
+{
+	json_object *t = json_object_new_object(), *a = json_object_new_array(), *md, *f;
+
+	json_object_object_add(t, "untrustworthy_part", json_object_new_boolean(m->untrusted));
+	json_object_object_add(t, "verdict", json_object_new_string(trust_verdict(
+		m->vs->invalid, m->zero_origin ? TRUST_ORIGIN_ZERO : TRUST_ORIGIN_REAL)));
+	for (size_t i = 0; m->untrusted && i < m->nowners; i++) {
+		const struct owner *w = &m->owners[i];
+
+		if (!w->lost)
+			continue;
+		f = json_object_new_object();
+		fsview_json_add_u64(f, "inode", w->ino);
+		json_object_object_add(f, "path", json_object_new_string(w->path));
+		json_object_object_add(f, "kind", json_object_new_string(file_kind(w->mode)));
+		fsview_json_add_u64(f, "untrusted_blocks", w->lost);
+		json_object_array_add(a, f);
+	}
+	json_object_object_add(t, "files", a);
+	md = json_object_new_object();
+	for (int k = 0; k < M_COUNT; k++)
+		fsview_json_add_u64(md, meta_keys[k], m->meta_untrusted[k]);
+	json_object_object_add(t, "metadata", md);
+	return t;
+}
+
 static void print_human(const struct rmap *m, const struct uncommitted *u)
 {
 	fsview_print_store(m->fv, 13);
@@ -692,6 +760,8 @@ static void print_human(const struct rmap *m, const struct uncommitted *u)
 	print_metadata(m);
 	if (m->want_uncommitted)
 		print_uncommitted(m, u);
+	if (m->want_trust)
+		print_trust(m);
 }
 
 static json_object *files_json(const struct rmap *m)
@@ -701,6 +771,8 @@ static json_object *files_json(const struct rmap *m)
 	for (size_t i = 0; i < m->nowners; i++) {
 		const struct owner *w = &m->owners[i];
 
+		if (!w->changed && !w->maps && !(m->want_uncommitted && m->zero_origin))
+			continue; /* only --trust's */
 		f = json_object_new_object();
 		fsview_json_add_u64(f, "inode", w->ino);
 		json_object_object_add(f, "path", json_object_new_string(w->path));
@@ -751,6 +823,8 @@ static void print_json(const struct rmap *m, const struct uncommitted *u)
 	fsview_json_add_u64(o, "unowned_blocks", m->unowned);
 	if (m->want_uncommitted)
 		json_object_object_add(o, "uncommitted", uncommitted_json(u));
+	if (m->want_trust)
+		json_object_object_add(o, "trust", trust_json(m));
 	fsview_json_print(o);
 }
 
@@ -780,7 +854,11 @@ int rmap_ext2(struct fsview *fv, const struct rmap_ext2_opts *o)
 	m.vs = &fv->vs;
 	m.zero_origin = fv->vs.zero_origin;
 	m.want_uncommitted = o->uncommitted;
-	m.want_lost = o->uncommitted && m.zero_origin && o->from == 0 && o->to == UINT64_MAX;
+	m.want_trust = o->trust;
+	m.untrusted = o->trust && trust_origin_now_untrusted(fv->vs.invalid, m.zero_origin ?
+							     TRUST_ORIGIN_ZERO : TRUST_ORIGIN_REAL);
+	m.want_lost = (o->uncommitted && m.zero_origin && o->from == 0 && o->to == UINT64_MAX) ||
+		      m.untrusted;
 	snprintf(m.fstype, sizeof(m.fstype), "%s",
 		 fv->probed == 1 ? fv->type : "ext2/3/4 (libblkid: none)");
 	err = ext2fs_read_bitmaps(m.fs);
@@ -789,7 +867,9 @@ int rmap_ext2(struct fsview *fv, const struct rmap_ext2_opts *o)
 		     error_message(err));
 	m.fs->default_bitmap_type = EXT2FS_BMAP64_RBTREE;
 	build_changed(&m, o->from, o->to);
-	classify_metadata(&m);
+	classify_metadata(&m, count_changed, m.meta);
+	if (m.untrusted)
+		classify_metadata(&m, count_unchanged, m.meta_untrusted);
 	scan_inodes(&m);
 	name_owners(&m);
 	classify_rest(&m);

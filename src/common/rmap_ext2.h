@@ -17,6 +17,8 @@ struct rmap_ext2_opts {
 	uint64_t from, to; /* only exceptions whose origin chunk is in from..to */
 	int uncommitted;   /* also the data chunks past next_free (and, on a zero
 			      origin, the files whose data they may hold) */
+	int trust;         /* also the files and metadata with blocks in the part of
+			      the view that may be newer than the snapshot (trust.h) */
 };
 
 /* Map the exceptions of @fv's view to what the filesystem @fv has open

@@ -124,6 +124,8 @@ struct snapcow_table_check {
 	unsigned char **oldbyte; /* per record of the current area */
 	uint64_t origin_chunks;
 	uint64_t next_free;      /* largest new_chunk + 1 */
+	uint64_t past_n, past_max; /* records past the end of the store (below 2^56) */
+	uint32_t area_huge;      /* records of the last area with new_chunk >= 2^56 */
 	uint64_t last_area;
 	uint32_t last_n;
 	int any_area;
@@ -219,22 +221,32 @@ SNAPCOW_EXPORT int snapcow_table_check_new(struct snapcow_ctx *ctx,
 	return 0;
 }
 
-/*
- * One area: first find (and prefetch) every record's old-chunk bitmap byte,
- * then test and set.  The bitmaps are hit at random for a scattered table;
- * touching them in two passes lets the memory accesses overlap.
- */
 SNAPCOW_EXPORT int snapcow_table_check_area(struct snapcow_table_check *c, uint64_t area,
 					    const void *records, uint32_t n)
 {
+	return snapcow_table_check_part(c, area, 0, records, n);
+}
+
+/*
+ * Records @first.. of an area: first find (and prefetch) every record's
+ * old-chunk bitmap byte, then test and set.  The bitmaps are hit at random
+ * for a scattered table; touching them in two passes lets the memory
+ * accesses overlap.
+ */
+int snapcow_table_check_part(struct snapcow_table_check *c, uint64_t area, uint32_t first,
+			     const void *records, uint32_t n)
+{
 	const struct snapcow_disk_exception *rec = records;
-	const uint64_t base = snapcow_area_chunk(c->geo.per_area, area) * c->geo.chunk_bytes;
+	const uint64_t base = snapcow_area_chunk(c->geo.per_area, area) * c->geo.chunk_bytes +
+			      (uint64_t)first * SNAPCOW_RECORD_SIZE;
 	uint64_t next_free = c->next_free;
 	uint32_t i;
 	int err = 0;
 
-	if (n > c->geo.per_area)
+	if (!c || first > c->geo.per_area || n > c->geo.per_area - first)
 		return -EINVAL;
+	if (!c->any_area || c->last_area != area)
+		c->area_huge = 0;
 	for (i = 0; i < n; i++) {
 		uint64_t oc = le64toh(rec[i].old_chunk);
 		unsigned char *p = NULL;
@@ -258,15 +270,20 @@ SNAPCOW_EXPORT int snapcow_table_check_area(struct snapcow_table_check *c, uint6
 		if (nc < c->geo.chunks && !(c->newbits[nc >> 3] & (1U << (nc & 7))))
 			c->newbits[nc >> 3] |= (unsigned char)(1U << (nc & 7));
 		else
-			report_new_chunk(c, (int64_t)area, i, off, nc);
+			report_new_chunk(c, (int64_t)area, (int64_t)first + i, off, nc);
+		if (nc >= c->geo.chunks && nc < SNAPCOW_NEW_CHUNK_LIMIT) {
+			c->past_n++;
+			c->past_max = nc > c->past_max ? nc : c->past_max;
+		}
+		c->area_huge += nc >= SNAPCOW_NEW_CHUNK_LIMIT;
 
 		p = c->oldbyte[i];
 		if (!p) {
 			if (c->origin_chunks && oc >= c->origin_chunks) {
-				report(c, LOG_ERR, "old-chunk-past-origin", (int64_t)area, i, off,
-				       "area %" PRIu64 " record %" PRIu32 " (byte offset %" PRIu64
+				report(c, LOG_ERR, "old-chunk-past-origin", (int64_t)area, first + i,
+				       off, "area %" PRIu64 " record %" PRIu32 " (byte offset %" PRIu64
 				       "): old chunk %" PRIu64 " is past the end of the origin (%"
-				       PRIu64 " chunks)", area, i, off, oc, c->origin_chunks);
+				       PRIu64 " chunks)", area, first + i, off, oc, c->origin_chunks);
 				continue;
 			}
 			err = oldset_spill(&c->olds, oc, off);
@@ -276,15 +293,46 @@ SNAPCOW_EXPORT int snapcow_table_check_area(struct snapcow_table_check *c, uint6
 		}
 		bit = (unsigned char)(1U << (oc & 7));
 		if (*p & bit)
-			report_old_twice(c, area, i, off, oc);
+			report_old_twice(c, area, first + i, off, oc);
 		*p |= bit;
 	}
 	c->next_free = next_free;
 	c->exceptions += n;
 	c->last_area = area;
-	c->last_n = n;
+	c->last_n = first + n;
 	c->any_area = 1;
 	return 0;
+}
+
+/*
+ * A store cut below its table (a COW reduced too far, lvm2 issues #163 and
+ * #164): a full area of sane records with no room for the next one (a
+ * full area of garbage is not a cut), or records past the end that fill
+ * at least half of the chunks between the end and the largest of them
+ * (the kernel allocates upwards, so a cut takes the highest chunks; one
+ * stray value far past the end is a bad record, not a cut).  One error,
+ * naming how much is missing.
+ */
+static void report_truncated(struct snapcow_table_check *c, int complete)
+{
+	const struct snapcow_geometry *g = &c->geo;
+	uint64_t need = 0, span = c->past_max - g->chunks + 1;
+	char have[32], want[32];
+
+	if (c->past_n && c->past_n >= (span + 1) / 2)
+		need = c->past_max + 1;
+	if (!complete && c->area_huge * 2 < g->per_area) {
+		uint64_t term = snapcow_area_chunk(g->per_area, c->any_area ? c->last_area + 1 : 0);
+		need = term + 1 > need ? term + 1 : need;
+	}
+	if (!need)
+		return;
+	snprintf(have, sizeof(have), "%" PRIu64, g->store_bytes);
+	snprintf(want, sizeof(want), "%" PRIu64, need * g->chunk_bytes);
+	report(c, LOG_ERR, "store-truncated", -1, -1, g->store_bytes, "the store is %s bytes (%"
+	       PRIu64 " chunks) but its table needs at least %s bytes (%" PRIu64 " chunks): it "
+	       "was cut short by at least %" PRIu64 " bytes (a COW reduced below its table?)",
+	       have, g->chunks, want, need, need * g->chunk_bytes - g->store_bytes);
 }
 
 /* Old chunks past the bitmaps' budget: sorted once at the end. */
@@ -322,6 +370,7 @@ SNAPCOW_EXPORT int snapcow_table_check_finish(struct snapcow_table_check *c, int
 		       PRIu64 ") is past the end of the store: the table has no terminator and the "
 		       "kernel cannot load it", area - 1, area, chunk, chunk * c->geo.chunk_bytes);
 	}
+	report_truncated(c, complete);
 	check_spill(c);
 	out.table_complete = complete;
 	out.stats.exceptions = c->exceptions;

@@ -8,14 +8,10 @@
 /*
  * A sorted array of (old, new) pairs: 16 bytes per exception once built.
  * While building, each entry also carries its position in the table (24
- * bytes) so that, of two records with the same old_chunk, the later one
- * wins deterministically; the array is then compacted in place.
+ * bytes) so that, of two records with the same old_chunk, the one the
+ * kernel's lookup finds wins (snapcow_resolve_old_twice(), rules.c); the
+ * array is then compacted in place.
  */
-struct map_build_entry {
-	uint64_t old_chunk;
-	uint64_t new_chunk;
-	uint64_t seq;
-};
 
 struct snapcow_map {
 	struct snapcow_exception *e;
@@ -25,7 +21,7 @@ struct snapcow_map {
 
 static int cmp_build(const void *a, const void *b)
 {
-	const struct map_build_entry *x = a, *y = b;
+	const struct snapcow_rec *x = a, *y = b;
 
 	if (x->old_chunk != y->old_chunk)
 		return x->old_chunk < y->old_chunk ? -1 : 1;
@@ -34,7 +30,7 @@ static int cmp_build(const void *a, const void *b)
 
 SNAPCOW_EXPORT int snapcow_map_new(struct snapcow_store *s, struct snapcow_map **out)
 {
-	struct map_build_entry *b = NULL;
+	struct snapcow_rec *b = NULL;
 	struct snapcow_exception ex, *e;
 	struct snapcow_iter *it;
 	struct snapcow_map *m;
@@ -74,13 +70,17 @@ SNAPCOW_EXPORT int snapcow_map_new(struct snapcow_store *s, struct snapcow_map *
 	}
 	if (n)
 		qsort(b, n, sizeof(*b), cmp_build);
+	r = snapcow_resolve_old_twice(b, n, &m->duplicates);
+	if (r < 0) {
+		free(b);
+		free(m);
+		return r;
+	}
 	/* Compact in place: the 16-byte output never overtakes the 24-byte input. */
 	e = (struct snapcow_exception *)b;
 	for (i = 0, w = 0; i < n; i++) {
-		if (i + 1 < n && b[i + 1].old_chunk == b[i].old_chunk) {
-			m->duplicates++;
+		if (b[i].seq & SNAPCOW_REC_LOSER)
 			continue;
-		}
 		ex.old_chunk = b[i].old_chunk;
 		ex.new_chunk = b[i].new_chunk;
 		e[w++] = ex;

@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "snapcow-internal.h"
@@ -239,4 +240,164 @@ SNAPCOW_EXPORT void snapcow_stats_finish(const struct snapcow_geometry *g, struc
 	st->metadata_sectors = (st->areas + 1) * g->chunk_sectors;
 	/* The kernel's test before allocating: (next_free + 1) * chunk > size. */
 	st->full = st->total_sectors < (st->next_free + 1) * g->chunk_sectors;
+}
+
+SNAPCOW_EXPORT uint64_t snapcow_stats_smallest(const struct snapcow_geometry *g,
+					       const struct snapcow_stats *st)
+{
+	uint64_t last = snapcow_area_chunk(g->per_area, st->areas ? st->areas - 1 : 0) + 1;
+
+	return st->next_free > last ? st->next_free : last;
+}
+
+/* ---- Which record the kernel uses for an old chunk mapped twice --------- */
+
+/*
+ * dm-snapshot keeps the loaded table in a hash of lists (dm-snap.c,
+ * dm_insert_exception(), dm_lookup_exception()); the complete table hashes
+ * old_chunk >> DM_CHUNK_CONSECUTIVE_BITS (8), so each group of 256 old
+ * chunks has one list (others may share it, but they never merge with or
+ * cover its chunks).  A list is ordered by old_chunk; a record consecutive
+ * (old and new) with the end of an entry found before the first larger
+ * entry extends it, one consecutive with the start of that larger entry
+ * extends it downwards, any other is inserted there, after the entries of
+ * equal old_chunk.  A lookup takes the first entry covering the chunk.
+ * So of two records for one old chunk the earlier wins, unless the later
+ * one joined a run of consecutive chunks that comes first in the list
+ * (seen by the kernel: tests/vm/scenarios/repair-kernel).  The simulation
+ * is exact up to KLIST_MAX entries in one group (only a garbage table has
+ * more); past that, further records are appended (the earlier wins).
+ */
+#define KLIST_MAX 65536U
+
+struct kentry {
+	uint64_t old_chunk, new_chunk, count; /* old..old+count -> new..new+count */
+};
+
+struct klist {
+	struct kentry *e;
+	size_t n, cap;
+};
+
+static int klist_insert(struct klist *l, uint64_t old_chunk, uint64_t new_chunk)
+{
+	size_t i;
+
+	for (i = 0; i < l->n && l->n < KLIST_MAX; i++) {
+		struct kentry *e = &l->e[i];
+
+		if (old_chunk == e->old_chunk + e->count + 1 && new_chunk == e->new_chunk + e->count + 1) {
+			e->count++;
+			return 0;
+		}
+		if (old_chunk == e->old_chunk - 1 && new_chunk == e->new_chunk - 1) {
+			e->count++;
+			e->old_chunk--;
+			e->new_chunk--;
+			return 0;
+		}
+		if (old_chunk < e->old_chunk)
+			break;
+	}
+	if (l->n >= KLIST_MAX)
+		i = l->n;
+	if (l->n == l->cap) {
+		size_t nc = l->cap ? l->cap * 2 : 64;
+		void *p = realloc(l->e, nc * sizeof(*l->e));
+		if (!p)
+			return -ENOMEM;
+		l->e = p;
+		l->cap = nc;
+	}
+	memmove(&l->e[i + 1], &l->e[i], (l->n - i) * sizeof(*l->e));
+	l->e[i] = (struct kentry){ old_chunk, new_chunk, 0 };
+	l->n++;
+	return 0;
+}
+
+/* Returns: 1 and *@new_chunk for the first entry covering @chunk, else 0. */
+static int klist_lookup(const struct klist *l, uint64_t chunk, uint64_t *new_chunk)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const struct kentry *e = &l->e[i];
+
+		if (chunk >= e->old_chunk && chunk - e->old_chunk <= e->count) {
+			*new_chunk = e->new_chunk + (chunk - e->old_chunk);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int cmp_rec_seq(const void *a, const void *b)
+{
+	const struct snapcow_rec *x = a, *y = b;
+	uint64_t sx = x->seq & ~SNAPCOW_REC_LOSER, sy = y->seq & ~SNAPCOW_REC_LOSER;
+
+	return sx < sy ? -1 : (sx > sy);
+}
+
+/* One group of old chunks, @b[0..n) (sorted by old chunk, then seq). */
+static int resolve_group(struct snapcow_rec *b, uint64_t n, uint64_t *losers)
+{
+	struct snapcow_rec *by_seq = malloc(n * sizeof(*by_seq));
+	struct klist l = { 0 };
+	uint64_t i, j, w = 0;
+	int r = 0;
+
+	if (!by_seq)
+		return -ENOMEM;
+	memcpy(by_seq, b, n * sizeof(*b));
+	qsort(by_seq, n, sizeof(*by_seq), cmp_rec_seq);
+	for (i = 0; i < n && !r; i++)
+		r = klist_insert(&l, by_seq[i].old_chunk, by_seq[i].new_chunk);
+	free(by_seq);
+	for (i = 0; i < n && !r; i = j) {
+		int found;
+
+		for (j = i + 1; j < n && b[j].old_chunk == b[i].old_chunk; j++)
+			;
+		if (j - i < 2)
+			continue;
+		found = klist_lookup(&l, b[i].old_chunk, &w);
+		/* the winner: the first record (in table order) with that mapping */
+		for (uint64_t k = i; k < j; k++) {
+			if (found && b[k].new_chunk == w) {
+				found = 0;
+				continue;
+			}
+			b[k].seq |= SNAPCOW_REC_LOSER;
+			(*losers)++;
+		}
+		if (found) { /* cannot happen: keep the earliest */
+			b[i].seq &= ~SNAPCOW_REC_LOSER;
+			(*losers)--;
+		}
+	}
+	free(l.e);
+	return r;
+}
+
+int snapcow_resolve_old_twice(struct snapcow_rec *b, uint64_t n, uint64_t *losers)
+{
+	uint64_t i = 0, start, end;
+	int r;
+
+	*losers = 0;
+	while (i + 1 < n) {
+		if (b[i].old_chunk != b[i + 1].old_chunk) {
+			i++;
+			continue;
+		}
+		/* a duplicate: resolve its whole group of 256 old chunks */
+		for (start = i; start > 0 && b[start - 1].old_chunk >> 8 == b[i].old_chunk >> 8;)
+			start--;
+		for (end = i + 1; end < n && b[end].old_chunk >> 8 == b[i].old_chunk >> 8;)
+			end++;
+		r = resolve_group(b + start, end - start, losers);
+		if (r < 0)
+			return r;
+		i = end;
+	}
+	return 0;
 }

@@ -115,4 +115,23 @@ int snapcow_walk_areas(struct snapcow_store *s, snapcow_area_fn fn, void *data,
 uint64_t snapcow_map_run(const struct snapcow_map *m, uint64_t chunk, uint64_t *new_chunk,
 			 uint64_t *next_old);
 
+/* check.c: snapcow_table_check_area() for the @n records that sit at
+ * indices @first.. of area @area (a torn area's records around a hole).
+ * Returns: 0, -EINVAL or -ENOMEM. */
+int snapcow_table_check_part(struct snapcow_table_check *c, uint64_t area, uint32_t first,
+			     const void *records, uint32_t n);
+
+/* rules.c: the kernel's choice among records that map one old chunk.
+ * @b[0..@n) are records sorted by old chunk, then by their place in the
+ * table (@seq); for every old chunk with several records, all but the one
+ * dm-snapshot's lookup finds get SNAPCOW_REC_LOSER set in @seq (*@losers
+ * counts them).  Returns: 0 or -ENOMEM. */
+struct snapcow_rec {
+	uint64_t old_chunk;
+	uint64_t new_chunk;
+	uint64_t seq;
+};
+#define SNAPCOW_REC_LOSER (1ULL << 63)
+int snapcow_resolve_old_twice(struct snapcow_rec *b, uint64_t n, uint64_t *losers);
+
 #endif

@@ -11,9 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "snapcow.h"
 #include "tool.h"
+#include "trust.h"
 #include "volume.h"
 
 #define DEFAULT_MAX_REPORTS 10
@@ -49,6 +51,10 @@ static void NORETURN usage(void)
 	       "      --max-reports N      print at most N problems of each kind (default %d,\n"
 	       "                           0 for all)\n"
 	       "      --skip-data-scan     do not look for data past the table's next free chunk\n"
+	       "      --trust              say what the view can vouch for, chunk by chunk\n"
+	       "      --trust-report FILE  ... and write it as JSON to FILE (-: stdout, alone)\n"
+	       "      --zero-origin        with --trust: the origin is the zero target (a\n"
+	       "                           --virtualsize volume)\n"
 	       VOLUME_HELP
 	       TOOL_THREADS_HELP
 	       "  -h, --help               display this help\n"
@@ -157,15 +163,71 @@ static void print_summary(const struct reporter *rp, struct snapcow_store *s,
 	}
 }
 
+/* --trust, --trust-report FILE, --zero-origin */
+struct trust_opts {
+	int trust;
+	int zero_origin;
+	const char *report;
+};
+
+static void check_trust_opts(const struct trust_opts *t)
+{
+	if (t->zero_origin && !t->trust) {
+		warnx("--zero-origin goes with --trust");
+		try_help(FSCK_EXIT_USAGE);
+	}
+	if (t->report && strcmp(t->report, "-") && access(t->report, F_OK) == 0)
+		errx(FSCK_EXIT_OPERROR, "--trust-report %s: the file exists; the report is written "
+		     "to a new file", t->report);
+}
+
+/* --trust: the view's chunks classified (trust.h), human on stdout and
+ * JSON to the report; @v: the volume when VG/LV (its size and kind). */
+static void print_trust(struct snapcow_store *s, const struct volume *v, uint64_t view_bytes,
+			const struct trust_opts *to, const struct reporter *rp,
+			const struct snapcow_check_result *res)
+{
+	enum trust_origin origin = to->zero_origin ? TRUST_ORIGIN_ZERO : TRUST_ORIGIN_UNKNOWN;
+	const char *path = rp->path, *report = to->report;
+	unsigned long mark = tool_lib_errors();
+	struct snapcow_map *m;
+	struct trust t;
+	int r;
+
+	if (!to->trust)
+		return;
+	if (!res->table_complete) {
+		warnx("%s: the table cannot be walked to its end: no trust report", path);
+		return;
+	}
+	if (v->cow)
+		origin = v->kind == VOLUME_SPARSE ? TRUST_ORIGIN_ZERO : TRUST_ORIGIN_REAL;
+	r = snapcow_map_new(s, &m);
+	if (r < 0)
+		lib_failed(FSCK_EXIT_OPERROR, mark, r, "%s: cannot read the exception table", path);
+	trust_build(&t, s, m, view_bytes, origin, path, FSCK_EXIT_OPERROR);
+	snapcow_map_free(m);
+	if (!rp->quiet && (!report || strcmp(report, "-")))
+		trust_print(stdout, &t);
+	r = report ? trust_write_json(&t, report) : 0;
+	trust_free(&t);
+	if (r < 0)
+		exit(FSCK_EXIT_OPERROR);
+}
+
 int main(int argc, char **argv)
 {
-	enum { OPT_ORIGIN_SIZE = 256, OPT_MAX_REPORTS, OPT_SKIP_DATA };
+	enum { OPT_ORIGIN_SIZE = 256, OPT_MAX_REPORTS, OPT_SKIP_DATA, OPT_TRUST, OPT_TRUST_REPORT,
+	       OPT_ZERO_ORIGIN };
 	static const struct option longopts[] = {
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "origin-size", required_argument, NULL, OPT_ORIGIN_SIZE },
 		{ "max-reports", required_argument, NULL, OPT_MAX_REPORTS },
 		{ "skip-data-scan", no_argument, NULL, OPT_SKIP_DATA },
+		{ "trust", no_argument, NULL, OPT_TRUST },
+		{ "trust-report", required_argument, NULL, OPT_TRUST_REPORT },
+		{ "zero-origin", no_argument, NULL, OPT_ZERO_ORIGIN },
 		VOLUME_LONGOPTS,
 		TOOL_THREADS_LONGOPT,
 		TOOL_STD_LONGOPTS,
@@ -177,6 +239,7 @@ int main(int argc, char **argv)
 	struct snapcow_check_options opt = { 0 };
 	struct snapcow_check_result res;
 	struct snapcow_store *s;
+	struct trust_opts to = { 0 };
 	unsigned long mark;
 	int c, r;
 
@@ -208,11 +271,21 @@ int main(int argc, char **argv)
 		case OPT_SKIP_DATA:
 			opt.skip_data_scan = 1;
 			break;
+		case OPT_TRUST_REPORT:
+			to.report = optarg;
+			/* fall through */
+		case OPT_TRUST:
+			to.trust = 1;
+			break;
+		case OPT_ZERO_ORIGIN:
+			to.zero_origin = 1;
+			break;
 		default:
 			tool_std_option(c, usage, FSCK_EXIT_USAGE);
 		}
 	}
 	rp.path = one_operand(argc, argv, optind, "store", FSCK_EXIT_USAGE);
+	check_trust_opts(&to);
 	if (volume_is_name(&vo, rp.path)) {
 		volume_open(&vo, rp.path, &v, FSCK_EXIT_OPERROR);
 		if (!opt.origin_bytes)
@@ -237,7 +310,9 @@ int main(int argc, char **argv)
 		lib_failed(FSCK_EXIT_OPERROR, mark, r, "%s: check failed", rp.path);
 	}
 	print_more(&rp);
-	print_summary(&rp, s, &res);
+	if (!to.report || strcmp(to.report, "-")) /* stdout is the JSON's */
+		print_summary(&rp, s, &res);
+	print_trust(s, &v, opt.origin_bytes, &to, &rp, &res);
 	snapcow_store_free(s);
 	volume_close(&v);
 	return res.errors ? FSCK_EXIT_ERRORS : FSCK_EXIT_OK;

@@ -10,9 +10,12 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "extract.h"
 #include "tool.h"
+#include "trust.h"
 #include "viewopt.h"
 
 static void __attribute__((noreturn)) usage(void)
@@ -31,6 +34,8 @@ static void __attribute__((noreturn)) usage(void)
 	       TOOL_THREADS_HELP
 	       "  -o, --output OUT|-      the file to create, or - for stdout (default -)\n"
 	       "  -f, --force             replace an existing OUT (only once it is complete)\n"
+	       "      --trust-report FILE write what the view can vouch for, chunk by chunk,\n"
+	       "                          as JSON to FILE (a summary goes to stderr)\n"
 	       "  -q, --quiet             no progress bar, no warnings but the invalid one\n"
 	       "  -h, --help              display this help\n"
 	       "  -V, --version           display version\n"
@@ -63,18 +68,36 @@ static void warn_table(const struct viewset *vs, const char *store)
 	uint64_t beyond = count_beyond(m, vs->size, vs->chunk_bytes);
 
 	if (snapcow_map_duplicates(m))
-		warnx("warning: %s: %" PRIu64 " records remap an old chunk that a later record "
-		      "remaps again; the later one is used", store, snapcow_map_duplicates(m));
+		warnx("warning: %s: %" PRIu64 " records remap an old chunk that another record "
+		      "remaps too; the one the kernel finds is used", store,
+		      snapcow_map_duplicates(m));
 	if (beyond)
 		warnx("warning: %s: %" PRIu64 " exceptions remap chunks past the end of the "
 		      "snapshot (%" PRIu64 " bytes); they are not part of it", store, beyond,
 		      vs->size);
 }
 
+/* --trust-report: the view's chunks classified (trust.h). */
+static int trust_report(const struct viewset *vs, const char *store, const char *path, int quiet)
+{
+	struct trust t;
+	int r;
+
+	trust_build(&t, vs->store, snapcow_view_map(vs->view), vs->size,
+		    vs->zero_origin ? TRUST_ORIGIN_ZERO : TRUST_ORIGIN_REAL, store, EXIT_FAIL);
+	if (!quiet)
+		trust_print(stderr, &t);
+	r = trust_write_json(&t, path);
+	trust_free(&t);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
+	enum { OPT_TRUST_REPORT = 256 };
 	static const struct option longopts[] = {
 		VIEWOPT_LONGOPTS,
+		{ "trust-report", required_argument, NULL, OPT_TRUST_REPORT },
 		{ "output", required_argument, NULL, 'o' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -84,7 +107,7 @@ int main(int argc, char **argv)
 	};
 	struct viewopt vo = { .size_within_origin = 1 };
 	struct extract_options opt = { .output = "-", .progress = "extracting" };
-	const char *store;
+	const char *store, *trust = NULL;
 	struct viewset vs;
 	int c, r, quiet = 0;
 
@@ -105,6 +128,9 @@ int main(int argc, char **argv)
 			quiet = 1;
 			tool_set_verbosity(0);
 			break;
+		case OPT_TRUST_REPORT:
+			trust = optarg;
+			break;
 		default:
 			tool_std_option(c, usage, EXIT_FAIL);
 		}
@@ -113,12 +139,18 @@ int main(int argc, char **argv)
 	viewopt_check(&vo, store, EXIT_FAIL);
 	if (!*opt.output)
 		errx(EXIT_FAIL, "empty output name");
+	if (trust && (!strcmp(trust, "-") || access(trust, F_OK) == 0))
+		errx(EXIT_FAIL, "--trust-report %s: %s", trust, !strcmp(trust, "-") ?
+		     "the report goes to a file (stdout may be the image)" :
+		     "the file exists; the report is written to a new file");
 
 	/* Inputs first: nothing is created when they cannot be read. */
 	viewopt_open(&vo, store, &vs, EXIT_FAIL);
 	if (!quiet)
 		warn_table(&vs, store);
 	r = extract_view(&vs, &opt, NULL);
+	if (!r && trust)
+		r = trust_report(&vs, store, trust, quiet);
 	viewset_close(&vs);
 	return r < 0 ? EXIT_FAIL : EXIT_OK;
 }

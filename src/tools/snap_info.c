@@ -66,12 +66,19 @@ static void human_line(const char *key, const char *fmt, ...)
 	putchar('\n');
 }
 
+/* The smallest store that keeps every exception, in bytes. */
+static uint64_t smallest_bytes(struct snapcow_store *s, const struct snapcow_stats *st)
+{
+	return snapcow_stats_smallest(snapcow_store_geometry(s), st) * snapcow_store_chunk_bytes(s);
+}
+
 static void print_json(struct snapcow_store *s, const struct volume *v,
 		       const struct snapcow_stats *st, const struct snapcow_uncommitted *u,
 		       int scanned, int full)
 {
 	const struct snapcow_header *h = snapcow_store_header(s);
 	uint32_t cb = snapcow_store_chunk_bytes(s);
+	uint64_t smallest = smallest_bytes(s, st);
 	struct json_object *o = json_object_new_object();
 
 	if (v->kind != VOLUME_OTHER) {
@@ -98,6 +105,9 @@ static void print_json(struct snapcow_store *s, const struct volume *v,
 	json_object_object_add(o, "metadata_sectors",
 			       json_object_new_uint64(st->metadata_sectors));
 	json_object_object_add(o, "full", json_object_new_boolean(full));
+	json_object_object_add(o, "smallest_size", json_object_new_uint64(smallest));
+	json_object_object_add(o, "room_above_smallest", json_object_new_uint64(
+		snapcow_store_size(s) > smallest ? snapcow_store_size(s) - smallest : 0));
 	json_object_object_add(o, "uncommitted_chunks",
 			       scanned ? json_object_new_uint64(u->chunks) : NULL);
 	json_object_object_add(o, "kernel",
@@ -105,6 +115,23 @@ static void print_json(struct snapcow_store *s, const struct volume *v,
 	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 							     JSON_C_TO_STRING_SPACED));
 	json_object_put(o);
+}
+
+/* "smallest size:" and the room above it (or how much is missing). */
+static void print_smallest(struct snapcow_store *s, const struct snapcow_stats *st)
+{
+	uint64_t min = smallest_bytes(s, st), size = snapcow_store_size(s);
+	char b1[32], b2[32];
+
+	if (size >= min)
+		human_line("smallest size:", "%" PRIu64 " bytes (%s) keeps every exception; %"
+			   PRIu64 " bytes (%s) above it", min, format_size(min, b1, sizeof(b1)),
+			   size - min, format_size(size - min, b2, sizeof(b2)));
+	else
+		human_line("smallest size:", "%" PRIu64 " bytes (%s) keeps every exception; the "
+			   "store is %" PRIu64 " bytes (%s) short of it", min,
+			   format_size(min, b1, sizeof(b1)), min - size,
+			   format_size(min - size, b2, sizeof(b2)));
 }
 
 static void print_human(struct snapcow_store *s, const struct volume *v, const char *path,
@@ -146,6 +173,7 @@ static void print_human(struct snapcow_store *s, const struct volume *v, const c
 	human_line("metadata:", "%" PRIu64 " sectors (%s)", st->metadata_sectors,
 		   format_size(st->metadata_sectors * SNAPCOW_SECTOR_SIZE, b1, sizeof(b1)));
 	human_line("full:", "%s", full ? "yes" : "no");
+	print_smallest(s, st);
 	if (!scanned)
 		human_line("uncommitted chunks:", "not scanned (the store is valid)");
 	else if (!u->chunks)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "restore.h"
+#include "undo.h"
 #include "tool.h"
 
 static void usage(void)
@@ -106,7 +107,7 @@ int main(int argc, char **argv)
 			o.output = argv[optind++];
 		if (!o.output || optind != argc)
 			errx(EXIT_FAIL, "--undo-apply needs the undo file and one STORE");
-		return restore_undo_apply(undo, o.output, o.force, o.dry_run, o.quiet);
+		return undo_apply(undo, o.output, o.force, o.dry_run, o.quiet, EXIT_FAIL);
 	}
 	if (optind != argc) {
 		warnx("unexpected argument '%s'", argv[optind]);

@@ -28,6 +28,9 @@ static void NORETURN usage(void)
 	       "      --uncommitted       also list data chunks past next_free (written,\n"
 	       "                          never committed) and, on a zero origin, the files\n"
 	       "                          whose data is missing from the table\n"
+	       "      --trust             also name the files whose blocks lie in chunks not in\n"
+	       "                          the table of an invalid snapshot of a real origin (the\n"
+	       "                          origin now, possibly newer than the snapshot)\n"
 	       FSVIEW_HELP_FORMAT
 	       FSVIEW_HELP_STD
 	       "\n"
@@ -61,6 +64,7 @@ int main(int argc, char **argv)
 		VIEWOPT_LONGOPTS,
 		{ "chunks", required_argument, NULL, 'c' },
 		{ "uncommitted", no_argument, NULL, 'u' },
+		{ "trust", no_argument, NULL, 't' },
 		FSVIEW_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -75,6 +79,12 @@ int main(int argc, char **argv)
 			parse_chunks(optarg, &o.from, &o.to);
 		else if (c == 'u')
 			o.uncommitted = 1;
+		else if (c == 't')
+			o.trust = 1;
+	}
+	if (o.trust && (o.from != 0 || o.to != UINT64_MAX)) {
+		warnx("--trust looks at the whole view: it does not go with --chunks");
+		try_help(EXIT_FAIL);
 	}
 	fsview_open(&fv, argc, argv, "mapping");
 	code = rmap_ext2(&fv, &o);

@@ -22,6 +22,7 @@
 
 #include "target.h"
 #include "tool.h"
+#include "undo.h"
 
 /* Exit codes (fsck-like, see the man page). */
 enum {
@@ -108,24 +109,6 @@ static void default_undo(const char *store, char *out, size_t len)
 	free(copy);
 }
 
-/* Refuse an undo file that would live on the store itself. */
-static void check_undo_place(const char *undo, const struct stat *store)
-{
-	char *copy = strdup(undo);
-	struct stat dir;
-
-	if (!copy)
-		errx(SV_FAIL, "out of memory");
-	if (stat(dirname(copy), &dir) < 0)
-		errx(SV_FAIL, "cannot use undo file %s: %s", undo, strerror(errno));
-	free(copy);
-	if (S_ISBLK(store->st_mode) && dir.st_dev == store->st_rdev)
-		errx(SV_FAIL, "undo file %s would be written on the store itself: choose another "
-		     "place with --undo", undo);
-	if (access(undo, F_OK) == 0)
-		errx(SV_FAIL, "undo file %s already exists: choose another name with --undo", undo);
-}
-
 /* The whole table must be sound before a store is marked valid: the
  * kernel would load whatever it holds. */
 static void check_table(const struct opts *o, struct snapcow_store *s)
@@ -169,20 +152,6 @@ static int nothing_to_do(const struct opts *o, const struct snapcow_store *s, ui
 	return 1;
 }
 
-/* "to undo: snap_setvalid --undo-apply 'UNDO' 'STORE'" (absolute paths). */
-static void print_undo_command(const char *lead, const char *undo, const char *store)
-{
-	char *abs_undo = realpath(undo, NULL), *abs_store = realpath(store, NULL);
-
-	printf("%s%s --undo-apply ", lead, program_name);
-	print_shell_quoted(stdout, abs_undo ? abs_undo : undo);
-	putchar(' ');
-	print_shell_quoted(stdout, abs_store ? abs_store : store);
-	putchar('\n');
-	free(abs_undo);
-	free(abs_store);
-}
-
 /* Save the header chunk, write the flag, read it back; report. */
 static int write_flag(const struct opts *o, struct snapcow_store *s, int fd, const char *undo,
 		      uint32_t want)
@@ -212,7 +181,7 @@ static int write_flag(const struct opts *o, struct snapcow_store *s, int fd, con
 			printf("the old header chunk is saved in %s; to restore it:\n",
 			       abs_undo ? abs_undo : undo);
 			free(abs_undo);
-			print_undo_command("  ", undo, o->store);
+			undo_print_command("  ", undo, o->store);
 		}
 		return SV_FAIL;
 	}
@@ -226,7 +195,7 @@ static int write_flag(const struct opts *o, struct snapcow_store *s, int fd, con
 		       abs_undo ? abs_undo : undo);
 		free(abs_undo);
 	}
-	print_undo_command("to undo: ", undo, o->store);
+	undo_print_command("to undo: ", undo, o->store);
 	return SV_OK;
 }
 
@@ -252,7 +221,7 @@ static int do_set(const struct opts *o)
 		snprintf(undo, sizeof(undo), "%s", o->undo);
 	else
 		default_undo(o->store, undo, sizeof(undo));
-	check_undo_place(undo, &st);
+	undo_check_place(undo, &st, SV_FAIL);
 	if (o->dry_run) {
 		printf("dry run: would save the header chunk (%u bytes at offset 0) to %s,\n"
 		       "then write ", snapcow_store_chunk_bytes(s), undo);
