@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsck_ext2.h"
+#include "fsck.h"
 #include "fsck_report.h"
 #include "fsckrun.h"
 
@@ -339,7 +339,6 @@ static const char *const e2fsck_args[] = { "-fn", NULL };
 
 static const struct fsck_checker e2fsck = {
 	.name = "e2fsck",
-	.envvar = "SNAP_FSCK_E2FSCK",
 	.args = e2fsck_args,
 	.label = "e2fsck -fn",
 	.run_flags = CHECKER_NO_E2FSCK_CONFIG,
@@ -446,7 +445,7 @@ static const struct fsck_fs_ops ext2_ops = {
 
 /* ---- the check --------------------------------------------------------------- */
 
-int fsck_ext2(struct fsview *fv, const struct fsck_ext2_opts *o)
+int fsck_ext2(struct fsview *fv, const struct fsck_opts *o)
 {
 	struct ext2_figures x = { .sb_csum_ok = -1 };
 	unsigned long writes;

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fsprobe.h"
+
 #include "fsview.h"
 
 void fsview_init(struct fsview *fv, int usage_code, int fail_code)
@@ -38,12 +40,26 @@ int fsview_getopt(struct fsview *fv, int argc, char **argv, const char *shortopt
 
 void fsview_open(struct fsview *fv, int argc, char **argv, const char *verb)
 {
+	int pr;
+
 	fv->store = one_operand(argc, argv, optind, "store", fv->usage_code);
 	viewopt_check(&fv->vo, fv->store, fv->usage_code);
 	viewopt_open(&fv->vo, fv->store, &fv->vs, fv->fail_code);
+	pr = ext2view_probe(fv->vs.view, fv->type, sizeof(fv->type));
+	if (pr < 0)
+		errx(fv->fail_code, "%s: cannot probe the snapshot view: %s", fv->store,
+		     strerror(-pr));
+	if (pr == 2)
+		errx(EXIT_UNSUPPORTED, "%s: libblkid finds several filesystem signatures on the "
+		     "snapshot view: not %s an ambiguous device", fv->store, verb);
+	fv->probed = pr;
+	fv->family = pr == 1 ? fs_family_of(fv->type) : FS_EXT2;
+	if (fv->family == FS_OTHER)
+		errx(EXIT_UNSUPPORTED, "unsupported filesystem: %s", fv->type);
+	if (fv->family != FS_EXT2)
+		return; /* read by the filesystem's own tools */
 	add_error_table(&et_ext2_error_table);
-	fv->probed = ext2view_open_or_exit(fv->vs.view, fv->store, verb, fv->fail_code,
-					   fv->type, sizeof(fv->type), &fv->fs);
+	ext2view_open_or_exit(fv->vs.view, fv->store, pr, fv->fail_code, &fv->fs);
 }
 
 void fsview_close(struct fsview *fv)

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "fsck_ext2.h"
+#include "fsck.h"
 #include "fsview.h"
 #include "tool.h"
 
@@ -40,11 +40,12 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		VIEWOPT_LONGOPTS,
 		{ "full", no_argument, NULL, 'F' },
+		{ "no-log-replay", no_argument, NULL, 'L' },
 		FSVIEW_LONGOPTS,
 		{ "quiet", no_argument, NULL, 'q' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct fsck_ext2_opts o = { 0 };
+	struct fsck_opts o = { 0 };
 	struct fsview fv;
 	int c, code;
 
@@ -53,13 +54,15 @@ int main(int argc, char **argv)
 	while ((c = fsview_getopt(&fv, argc, argv, "f:qhV", longopts, usage)) != -1) {
 		if (c == 'F') {
 			o.full = 1;
+		} else if (c == 'L') {
+			o.no_log_replay = 1;
 		} else if (c == 'q') {
 			o.quiet = 1;
 			tool_set_verbosity(0);
 		}
 	}
 	fsview_open(&fv, argc, argv, "checking");
-	code = fsck_ext2(&fv, &o);
+	code = fsck_view(&fv, &o);
 	fsview_close(&fv);
 	return code;
 }
