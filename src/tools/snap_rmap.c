@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "fsview.h"
-#include "rmap_ext2.h"
+#include "rmap.h"
 #include "tool.h"
 
 static void NORETURN usage(void)
@@ -64,7 +64,7 @@ int main(int argc, char **argv)
 		FSVIEW_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct rmap_ext2_opts o = { .from = 0, .to = UINT64_MAX };
+	struct rmap_opts o = { .from = 0, .to = UINT64_MAX };
 	struct fsview fv;
 	int c, code;
 
@@ -77,7 +77,7 @@ int main(int argc, char **argv)
 			o.uncommitted = 1;
 	}
 	fsview_open(&fv, argc, argv, "mapping");
-	code = rmap_ext2(&fv, &o);
+	code = rmap_view(&fv, &o);
 	fsview_close(&fv);
 	return code;
 }

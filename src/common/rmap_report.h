@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * snap_rmap's report, whatever the filesystem: what lives in the chunks a
+ * store holds, as files and directories (with the filesystem blocks of
+ * theirs that changed), metadata by kind, free space, blocks nobody owns,
+ * and with --uncommitted the data chunks past the table's end.  A
+ * filesystem module (rmap_ext2.c, rmap_xfs.c, rmap_btrfs.c) fills it; the
+ * output (human and JSON) is the same for all, so that a script reads
+ * every filesystem alike.  Nothing here knows one filesystem from another.
+ */
+#ifndef SNAPRESCUE_RMAP_REPORT_H
+#define SNAPRESCUE_RMAP_REPORT_H
+
+#include <stdint.h>
+
+#include "fsview.h"
+
+struct rmap_opts {
+	uint64_t from, to;  /* only exceptions whose origin chunk is in from..to */
+	int uncommitted;    /* also the data chunks past next_free (and, on a zero
+			       origin, the files whose data they may hold) */
+	int no_log_replay;  /* XFS: never mount a copy to replay a dirty log */
+};
+
+/* A file or directory with changed blocks. */
+struct rmap_owner {
+	uint64_t ino;
+	uint32_t mode;    /* POSIX mode bits: S_IFDIR, S_IFREG, S_IFLNK... (0: unknown) */
+	uint32_t links;
+	uint64_t changed; /* changed data blocks */
+	uint64_t maps;    /* changed mapping blocks (extent tree, indirect, bmap btree) */
+	uint64_t lost;    /* blocks of written data in chunks the table lacks */
+	uint64_t parent;  /* for the module: the directory holding the first name found */
+	char *name;       /* for the module: that name (malloc'd) */
+	char *path;       /* malloc'd; set for every owner before printing */
+};
+
+/* A kind of metadata: its line in the human output and its JSON key. */
+struct rmap_meta_kind {
+	const char *name;
+	const char *key;
+};
+
+#define RMAP_MAX_STEPS 4
+
+struct rmap_uncommitted_run {
+	uint64_t first, last; /* store chunks */
+};
+
+struct rmap_report {
+	const struct fsview *fv;
+	char fstype[128];
+	unsigned int block_size;
+	uint64_t blocks;
+	/* the exceptions asked for */
+	uint64_t chunks, nchanged, chunks_past_end;
+	/* what owns the changed blocks */
+	struct rmap_owner *owners;
+	size_t nowners, cap;
+	const struct rmap_meta_kind *kinds;
+	size_t nkinds;
+	uint64_t *meta; /* per kind, nkinds entries */
+	uint64_t free_blocks, unowned, unreadable_inodes;
+	const char *unowned_text; /* "in use per the block bitmap, but no owner found" */
+	/* how the module got there (human: after "changed:", JSON: "steps") */
+	struct {
+		char label[24];
+		char text[480];
+	} steps[RMAP_MAX_STEPS];
+	size_t nsteps;
+	/* --uncommitted */
+	int want_uncommitted, want_lost;
+	uint64_t next_free, uncommitted_chunks;
+	struct rmap_uncommitted_run *runs;
+	size_t nruns, runs_cap;
+};
+
+/* Start a report of @fv for @o with the module's metadata kinds (@kinds
+ * stays the module's); "want_lost" is set for a zero origin with
+ * --uncommitted over all chunks. */
+void rmap_report_init(struct rmap_report *r, const struct fsview *fv,
+		      const struct rmap_opts *o, const struct rmap_meta_kind *kinds,
+		      size_t nkinds);
+void rmap_report_free(struct rmap_report *r);
+
+/* A copy of @o in the owner list.  Returns: the entry (valid until the
+ * next call). */
+struct rmap_owner *rmap_add_owner(struct rmap_report *r, const struct rmap_owner *o);
+
+void rmap_add_step(struct rmap_report *r, const char *label, const char *fmt, ...)
+	PRINTF_LIKE(3, 4);
+
+/* The data chunks past next_free (with --uncommitted), from the store. */
+void rmap_scan_uncommitted(struct rmap_report *r);
+
+/* Sort the owners by path and print the report in @r->fv->format. */
+void rmap_report_print(struct rmap_report *r);
+
+/* realloc() or end the tool (exit 1). */
+void *rmap_xrealloc(void *p, size_t n);
+
+#endif
