@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "extract.h"
@@ -91,14 +90,6 @@ int fsimage_create(struct fsimage *im, const char *prefix, uint64_t size, char *
 	}
 	close(fd);
 	return 0;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 int fsimage_copy(struct fsimage *im, struct snapcow_view *v, uint64_t off, uint64_t len)

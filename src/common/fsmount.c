@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "fsmount.h"
@@ -72,14 +71,6 @@ static void NORETURN cycle_child(const char *source, const char *fstype, const c
 out:
 	(void)write_full(msg, buf, strlen(buf));
 	_exit(buf[0] ? code : 0);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* A new empty directory for the mount: under /run (tmpfs) when we can. */

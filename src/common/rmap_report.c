@@ -37,6 +37,7 @@ void rmap_report_free(struct rmap_report *r)
 		free(r->owners[i].path);
 	}
 	free(r->owners);
+	free(r->slots);
 	free(r->meta);
 	free(r->runs);
 	r->owners = NULL;
@@ -53,6 +54,52 @@ struct rmap_owner *rmap_add_owner(struct rmap_report *r, const struct rmap_owner
 	}
 	r->owners[r->nowners] = *o;
 	return &r->owners[r->nowners++];
+}
+
+/* The slot of (@tree, @ino): its entry, or the empty one to fill. */
+static size_t slot_of(const struct rmap_report *r, uint64_t tree, uint64_t ino)
+{
+	size_t i = ((ino ^ (tree << 40)) * 11400714819323198485ULL) & (r->nslots - 1);
+
+	while (r->slots[i] && (r->owners[r->slots[i] - 1].ino != ino ||
+			       r->owners[r->slots[i] - 1].tree != tree))
+		i = (i + 1) & (r->nslots - 1);
+	return i;
+}
+
+static void grow_slots(struct rmap_report *r)
+{
+	size_t n = r->nslots ? r->nslots * 2 : 1024;
+
+	free(r->slots);
+	r->slots = calloc(n, sizeof(*r->slots));
+	if (!r->slots)
+		errx(EXIT_FAIL, "out of memory");
+	r->nslots = n;
+	for (size_t k = 0; k < r->nowners; k++)
+		r->slots[slot_of(r, r->owners[k].tree, r->owners[k].ino)] = k + 1;
+}
+
+struct rmap_owner *rmap_owner_find(const struct rmap_report *r, uint64_t tree, uint64_t ino)
+{
+	size_t i;
+
+	if (!r->nslots)
+		return NULL;
+	i = slot_of(r, tree, ino);
+	return r->slots[i] ? &r->owners[r->slots[i] - 1] : NULL;
+}
+
+struct rmap_owner *rmap_owner_get(struct rmap_report *r, uint64_t tree, uint64_t ino)
+{
+	struct rmap_owner *o = rmap_owner_find(r, tree, ino);
+
+	if (o)
+		return o;
+	if (r->nowners * 2 >= r->nslots)
+		grow_slots(r);
+	r->slots[slot_of(r, tree, ino)] = r->nowners + 1;
+	return rmap_add_owner(r, &(struct rmap_owner){ .tree = tree, .ino = ino });
 }
 
 void rmap_add_step(struct rmap_report *r, const char *label, const char *fmt, ...)
@@ -180,6 +227,11 @@ static void print_uncommitted(const struct rmap_report *r)
 		       "so they cannot be placed in the view\n");
 	if (!r->fv->vs.zero_origin)
 		return;
+	if (r->lost_unknown) {
+		printf("\nfiles whose written data is not in the table: not computed for %s\n",
+		       r->fstype);
+		return;
+	}
 	lost_files = count_owners(r, 1);
 	printf("\nfiles whose written data is not in the table: %" PRIu64 "\n", lost_files);
 	if (lost_files)
@@ -226,7 +278,7 @@ static json_object *files_json(const struct rmap_report *r)
 		json_object_object_add(f, "links", json_object_new_int((int32_t)w->links));
 		fsview_json_add_u64(f, "changed_blocks", w->changed);
 		fsview_json_add_u64(f, "changed_map_blocks", w->maps);
-		if (r->want_uncommitted && r->fv->vs.zero_origin)
+		if (r->want_uncommitted && r->fv->vs.zero_origin && !r->lost_unknown)
 			fsview_json_add_u64(f, "uncommitted_blocks", w->lost);
 		json_object_array_add(a, f);
 	}
@@ -292,6 +344,9 @@ static int cmp_owner_path(const void *a, const void *b)
 void rmap_report_print(struct rmap_report *r)
 {
 	qsort(r->owners, r->nowners, sizeof(*r->owners), cmp_owner_path);
+	free(r->slots); /* the order changed */
+	r->slots = NULL;
+	r->nslots = 0;
 	if (r->fv->format == FSVIEW_JSON)
 		print_json(r);
 	else

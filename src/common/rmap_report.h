@@ -24,6 +24,7 @@ struct rmap_opts {
 
 /* A file or directory with changed blocks. */
 struct rmap_owner {
+	uint64_t tree;    /* btrfs: the subvolume's tree (0 elsewhere) */
 	uint64_t ino;
 	uint32_t mode;    /* POSIX mode bits: S_IFDIR, S_IFREG, S_IFLNK... (0: unknown) */
 	uint32_t links;
@@ -41,7 +42,7 @@ struct rmap_meta_kind {
 	const char *key;
 };
 
-#define RMAP_MAX_STEPS 4
+#define RMAP_MAX_STEPS 6
 
 struct rmap_uncommitted_run {
 	uint64_t first, last; /* store chunks */
@@ -57,6 +58,8 @@ struct rmap_report {
 	/* what owns the changed blocks */
 	struct rmap_owner *owners;
 	size_t nowners, cap;
+	size_t *slots; /* rmap_owner_get(): owner index + 1 by (tree, inode) */
+	size_t nslots;
 	const struct rmap_meta_kind *kinds;
 	size_t nkinds;
 	uint64_t *meta; /* per kind, nkinds entries */
@@ -70,6 +73,7 @@ struct rmap_report {
 	size_t nsteps;
 	/* --uncommitted */
 	int want_uncommitted, want_lost;
+	int lost_unknown; /* the module cannot tell which files lost data (printed as such) */
 	uint64_t next_free, uncommitted_chunks;
 	struct rmap_uncommitted_run *runs;
 	size_t nruns, runs_cap;
@@ -86,6 +90,13 @@ void rmap_report_free(struct rmap_report *r);
 /* A copy of @o in the owner list.  Returns: the entry (valid until the
  * next call). */
 struct rmap_owner *rmap_add_owner(struct rmap_report *r, const struct rmap_owner *o);
+
+/* The owner (@tree, @ino), looked up in a hash table (owners added with
+ * rmap_add_owner() are not in it).  Returns: it, or NULL. */
+struct rmap_owner *rmap_owner_find(const struct rmap_report *r, uint64_t tree, uint64_t ino);
+/* The same, made when new.  Returns: the entry (valid until the next
+ * call). */
+struct rmap_owner *rmap_owner_get(struct rmap_report *r, uint64_t tree, uint64_t ino);
 
 void rmap_add_step(struct rmap_report *r, const char *label, const char *fmt, ...)
 	PRINTF_LIKE(3, 4);

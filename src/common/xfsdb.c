@@ -65,7 +65,8 @@ static int geometry_line(void *data, char *line)
 	} u64s[] = {
 #define F(k) { #k, offsetof(struct xfs_geometry, k) }
 		F(dblocks), F(agblocks), F(agcount), F(logstart), F(logblocks), F(icount),
-		F(ifree), F(fdblocks), F(inprogress),
+		F(ifree), F(fdblocks), F(inprogress), F(rootino), F(rbmino), F(rsumino),
+		F(uquotino), F(gquotino), F(pquotino),
 #undef F
 		{ "agblklog", offsetof(struct xfs_geometry, agblklog) },
 	};

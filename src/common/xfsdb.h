@@ -32,6 +32,7 @@ struct xfs_geometry {
 	uint64_t logstart, logblocks; /* fs block number (0: an external log), blocks */
 	uint64_t icount, ifree, fdblocks;
 	uint64_t inprogress;
+	uint64_t rootino, rbmino, rsumino, uquotino, gquotino, pquotino;
 	char uuid[40];
 	char label[64];
 	char versions[512]; /* xfs_db's "version": "V5,NLINK,DIRV2,..." */

@@ -61,6 +61,7 @@ int main(int argc, char **argv)
 		VIEWOPT_LONGOPTS,
 		{ "chunks", required_argument, NULL, 'c' },
 		{ "uncommitted", no_argument, NULL, 'u' },
+		{ "no-log-replay", no_argument, NULL, 'L' },
 		FSVIEW_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -75,6 +76,8 @@ int main(int argc, char **argv)
 			parse_chunks(optarg, &o.from, &o.to);
 		else if (c == 'u')
 			o.uncommitted = 1;
+		else if (c == 'L')
+			o.no_log_replay = 1;
 	}
 	fsview_open(&fv, argc, argv, "mapping");
 	code = rmap_view(&fv, &o);
