@@ -148,7 +148,7 @@ static void print_human(const struct fsck_report *r)
 	       x->s.bytes_used, x->s.sectorsize, x->s.nodesize, x->s.num_devices,
 	       x->s.num_devices == 1 ? "" : "s");
 	printf("features:       %s\n", x->s.features[0] ? x->s.features : "(none)");
-	printf("superblock:     generation %" PRIu64 ", checksum (%s) %s; %d of %d copies "
+	printf("superblock:     generation %" PRIu64 ", checksum (%s) %s; %d of %d backup copies "
 	       "agree\n", x->s.copy[0].generation, x->s.csum_type, x->s.copy[0].csum_ok ? "ok" : "WRONG",
 	       good, x->copies > 0 ? x->copies - 1 : 0);
 	printf("log tree:       %s\n", x->s.log_root ? "present: replayed at the next mount" :

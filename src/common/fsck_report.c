@@ -184,7 +184,7 @@ static void print_checker_human(const struct fsck_report *r)
 	char label[64], st[160];
 
 	snprintf(label, sizeof(label), "%s:", r->checker->label);
-	printf("%-16sexit %d (%s)\n", label, r->checker_status,
+	printf("%-15s exit %d (%s)\n", label, r->checker_status,
 	       r->checker->meaning(r->checker_status, st, sizeof(st)));
 	while (p && *p) {
 		nl = strchr(p, '\n');

@@ -255,8 +255,12 @@ static void quick_check(struct fsck_report *r, struct xfs_figures *x)
 	e = fsimage_copy(&im, v, 0, 65536);
 	if (e < 0)
 		errx(FSCK_EXIT_OPERROR, "cannot copy the view to %s: %s", im.path, strerror(-e));
-	if (xfsdb_geometry(im.path, &x->g, why, sizeof(why)) < 0) {
+	e = xfsdb_geometry(im.path, &x->g, why, sizeof(why));
+	if (e == -2)
+		errx(FSCK_EXIT_OPERROR, "%s", why);
+	if (e < 0) {
 		fsimage_remove(&im);
+		memset(&x->g, 0, sizeof(x->g));
 		fsck_add_finding(r, FSCK_SEV_ERROR, "superblock", "%s", why);
 		return;
 	}

@@ -299,11 +299,19 @@ int checker_run_lines(char *const argv[], int stdin_fd, checker_line_fn fn, void
 		close(err[1]);
 	text_add(&errs, "", 0);
 	r = pump(out[0], err[0], fn, data, &errs);
+	if (r) {
+		/* stop it; read on to the end, so that it dies of SIGTERM and
+		 * not of a SIGPIPE on its next write */
+		char sink[65536];
+
+		kill(pid, SIGTERM);
+		while (read(out[0], sink, sizeof(sink)) > 0 ||
+		       (err[0] >= 0 && read(err[0], sink, sizeof(sink)) > 0))
+			;
+	}
 	close(out[0]);
 	if (err[0] >= 0)
 		close(err[0]);
-	if (r)
-		kill(pid, SIGTERM);
 	st = reap(pid);
 	if (errors)
 		*errors = errs.buf ? errs.buf : strdup("");
@@ -384,7 +392,8 @@ static const char *plain_meaning(int status, const char *const *words, int nword
 const char *xfs_repair_status_meaning(int status, char *buf, size_t len)
 {
 	static const char *const words[] = {
-		"no errors", "corruption found", "dirty log: it must be replayed first", NULL,
+		"no errors", "problems found (or a dirty log it ignored)",
+		"dirty log: it must be replayed first", NULL,
 		"corruption repaired",
 	};
 

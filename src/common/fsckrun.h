@@ -72,9 +72,9 @@ int checker_stdin_text(const char *text);
  * named as such ("exit status 64").  Returns: @buf. */
 const char *e2fsck_status_meaning(int status, char *buf, size_t len);
 
-/* xfs_repair's: 0 "no errors", 1 "corruption found" (-n; also a dirty log
- * that -n ignored), 2 "dirty log: it must be replayed first", 4
- * "corruption repaired" (-e).  Returns: @buf. */
+/* xfs_repair's: 0 "no errors", 1 "problems found (or a dirty log it
+ * ignored)" (-n), 2 "dirty log: it must be replayed first", 4 "corruption
+ * repaired" (-e).  Returns: @buf. */
 const char *xfs_repair_status_meaning(int status, char *buf, size_t len);
 
 /* btrfs check's: 0 "no errors", 1 "errors found (or the check could not

@@ -271,7 +271,8 @@ static void map_chunks(struct bmap *m)
 	dump_tree(m, args, chunk_line, &p);
 	for (size_t i = 0; i < m->nphys; i++)
 		place_phys(m, m->phys[i][0], m->phys[i][1]);
-	qsort(m->runs, m->nruns, sizeof(*m->runs), cmp_lrun);
+	if (m->nruns)
+		qsort(m->runs, m->nruns, sizeof(*m->runs), cmp_lrun);
 	for (size_t i = 0; i < m->nruns; i++) {
 		m->runs[i].bit = bit;
 		bit += m->runs[i].len / m->bs;
@@ -410,6 +411,7 @@ struct fs_parse {
 	uint32_t mode, links;
 	uint64_t parent;          /* its first name: in directory @parent */
 	char name[256];
+	uint64_t ref_parent;      /* the directory of the INODE_REF item being read */
 	int in_item;              /* 1 INODE_ITEM, 2 INODE_REF, 3 INODE_EXTREF, 4 EXTENT_DATA */
 };
 
@@ -472,7 +474,7 @@ static int fs_line(void *data, char *line)
 		p->in_item = !strcmp(type, "INODE_ITEM") ? 1 : !strcmp(type, "INODE_REF") ? 2 :
 			     !strcmp(type, "INODE_EXTREF") ? 3 : !strcmp(type, "EXTENT_DATA") ? 4 : 0;
 		if (p->in_item == 2)
-			p->parent = strtoull(off, NULL, 10);
+			p->ref_parent = strtoull(off, NULL, 10);
 		return 0;
 	}
 	name = strstr(line, " name: ");
@@ -480,7 +482,7 @@ static int fs_line(void *data, char *line)
 		p->mode = mode;
 		p->links = links;
 	} else if (p->in_item == 2 && name) {
-		have_name(p, p->parent, name + 7);
+		have_name(p, p->ref_parent, name + 7);
 	} else if (p->in_item == 3 && name && sscanf(line, " index %*u parent %llu", &a) == 1) {
 		have_name(p, a, name + 7);
 	} else if (p->in_item == 4 && sscanf(line, " extent data disk byte %llu nr %llu", &a, &b) == 2) {
@@ -518,7 +520,7 @@ static const struct dir *dir_of(const struct bmap *m, uint64_t tree, uint64_t in
 {
 	struct dir key = { .tree = tree, .ino = ino };
 
-	return bsearch(&key, m->dirs, m->ndirs, sizeof(key), cmp_dir);
+	return m->ndirs ? bsearch(&key, m->dirs, m->ndirs, sizeof(key), cmp_dir) : NULL;
 }
 
 static char *dir_path(struct bmap *m, uint64_t tree, uint64_t ino, int depth);
@@ -570,7 +572,8 @@ static char *dir_path(struct bmap *m, uint64_t tree, uint64_t ino, int depth)
 
 static void name_owners(struct bmap *m)
 {
-	qsort(m->dirs, m->ndirs, sizeof(*m->dirs), cmp_dir);
+	if (m->ndirs)
+		qsort(m->dirs, m->ndirs, sizeof(*m->dirs), cmp_dir);
 	for (size_t i = 0; i < m->rep.nowners; i++) {
 		struct rmap_owner *o = &m->rep.owners[i];
 		char *dir;

@@ -343,7 +343,8 @@ static int cmp_owner_path(const void *a, const void *b)
 
 void rmap_report_print(struct rmap_report *r)
 {
-	qsort(r->owners, r->nowners, sizeof(*r->owners), cmp_owner_path);
+	if (r->nowners)
+		qsort(r->owners, r->nowners, sizeof(*r->owners), cmp_owner_path);
 	free(r->slots); /* the order changed */
 	r->slots = NULL;
 	r->nslots = 0;

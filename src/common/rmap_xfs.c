@@ -78,9 +78,11 @@ struct xmap {
 	struct xrun *runs;
 	size_t nruns, cap;
 	uint64_t remarks; /* xfs_db lines that were not what was asked for */
-	/* fsmap: the run whose records are being read */
-	const struct xrun *cur;
+	/* fsmap: a bitmap of the runs' blocks (run k's first bit: bit[k]) */
 	unsigned char *claimed;
+	uint64_t *bit;
+	size_t cur_run;    /* the run whose records are read; SIZE_MAX - 1: the whole map */
+	size_t whole_runs; /* runs found in one fsmap of the whole filesystem */
 };
 
 /* ---- the changed blocks, as runs per AG ------------------------------------- */
@@ -245,8 +247,8 @@ static void run_db(struct xmap *m, char *cmds, checker_line_fn fn, void *data)
 	int st = xfsdb_run(m->im.path, cmds, fn, data, NULL, why, sizeof(why));
 
 	free(cmds);
-	if (st < 0)
-		errx(EXIT_FAIL, "%s", why);
+	if (st < 0 || st == 127)
+		errx(EXIT_FAIL, "%s", st < 0 ? why : "xfs_db could not be run");
 }
 
 static void map_blockget(struct xmap *m)
@@ -266,45 +268,50 @@ static void map_blockget(struct xmap *m)
 
 /* ---- fsmap (the reverse-mapping btree) ---------------------------------------- */
 
-static void end_fsmap_run(struct xmap *m)
+/* xfs_db's fsmap refuses a block number at or past dblocks although it
+ * reads it as an AG number and an AG block: the AGs whose numbers lie past
+ * dblocks (agblocks not a power of two) are mapped by one fsmap of the
+ * whole filesystem, their records picked out of it. */
+static int fsmap_whole(const struct xmap *m, const struct xrun *r)
 {
-	if (!m->cur)
-		return;
-	for (uint64_t b = 0; b < m->cur->len; b++)
-		if (!(m->claimed[b / 8] & (1u << (b % 8))))
-			m->rep.free_blocks++;
-	free(m->claimed);
-	m->claimed = NULL;
-	m->cur = NULL;
+	return ((r->agno << m->g.agblklog) | (r->agbno + r->len - 1)) >= m->g.dblocks;
 }
 
-static void fsmap_record(struct xmap *m, uint64_t agbno, uint64_t len, long long owner,
-			 int bmbt, int attrfork)
+/* The changed blocks of run @r in [agbno, agbno + len) not claimed yet,
+ * claimed.  Returns: how many. */
+static uint64_t claim_run(struct xmap *m, size_t k, uint64_t agbno, uint64_t len)
+{
+	const struct xrun *r = &m->runs[k];
+	uint64_t a = agbno > r->agbno ? agbno : r->agbno, n = 0;
+	uint64_t e = agbno + len < r->agbno + r->len ? agbno + len : r->agbno + r->len;
+	unsigned char *c = m->claimed + m->bit[k] / 8;
+	uint64_t base = m->bit[k] % 8;
+
+	for (uint64_t b = a; b < e; b++) {
+		uint64_t i = base + b - r->agbno;
+
+		if (c[i / 8] & (1u << (i % 8)))
+			continue; /* a shared extent: counted for its first owner */
+		c[i / 8] |= (unsigned char)(1u << (i % 8));
+		n++;
+	}
+	return n;
+}
+
+static void fsmap_owned(struct xmap *m, uint64_t n, long long owner, int bmbt, int attrfork)
 {
 	static const int kinds[] = { -1, -1, XK_HEADERS, XK_LOG, XK_FREESP, XK_INOBT,
 				     XK_INODES, XK_REFCBT, XK_COW };
-	const struct xrun *r = m->cur;
-	uint64_t a = agbno > r->agbno ? agbno : r->agbno, n = 0;
-	uint64_t e = agbno + len < r->agbno + r->len ? agbno + len : r->agbno + r->len;
 
-	for (uint64_t b = a; b < e; b++) {
-		uint64_t i = b - r->agbno;
-
-		if (m->claimed[i / 8] & (1u << (i % 8)))
-			continue; /* a shared extent: counted for its first owner */
-		m->claimed[i / 8] |= (unsigned char)(1u << (i % 8));
-		n++;
-	}
 	if (!n)
 		return;
-	if (owner >= 0) {
+	if (owner >= 0)
 		owned(m, (uint64_t)owner, n, bmbt, attrfork);
-	} else if (-owner - 1 < (long long)(sizeof(kinds) / sizeof(kinds[0])) &&
-		   kinds[-owner - 1] >= 0) {
+	else if (-owner - 1 < (long long)(sizeof(kinds) / sizeof(kinds[0])) &&
+		 kinds[-owner - 1] >= 0)
 		m->rep.meta[kinds[-owner - 1]] += n; /* XFS_RMAP_OWN_FS (-3) ... OWN_COW (-9) */
-	} else {
+	else
 		m->rep.unowned += n; /* OWN_NULL, OWN_UNKNOWN */
-	}
 }
 
 static int fsmap_line(void *data, char *line)
@@ -315,12 +322,12 @@ static int fsmap_line(void *data, char *line)
 	int bmbt, attr;
 	size_t k;
 
-	if (sscanf(line, "@@run %zu", &k) == 1 && k < m->nruns) {
-		end_fsmap_run(m);
-		m->cur = &m->runs[k];
-		m->claimed = calloc(m->cur->len / 8 + 1, 1);
-		if (!m->claimed)
-			errx(EXIT_FAIL, "out of memory");
+	if (sscanf(line, "@@run %zu", &k) == 1) {
+		m->cur_run = k < m->nruns ? k : SIZE_MAX;
+		return 0;
+	}
+	if (!strncmp(line, "@@whole", 7)) {
+		m->cur_run = SIZE_MAX - 1;
 		return 0;
 	}
 	if (sscanf(line, "%*u: %llu/%llu len %llu owner %lld offset %llu bmbt %d attrfork %d",
@@ -328,25 +335,53 @@ static int fsmap_line(void *data, char *line)
 		m->remarks++;
 		return 0;
 	}
-	if (m->cur && agno == m->cur->agno)
-		fsmap_record(m, agbno, len, owner, bmbt, attr);
+	if (m->cur_run < m->nruns) {
+		if (agno == m->runs[m->cur_run].agno)
+			fsmap_owned(m, claim_run(m, m->cur_run, agbno, len), owner, bmbt, attr);
+		return 0;
+	}
+	if (m->cur_run != SIZE_MAX - 1)
+		return 0;
+	for (k = 0; k < m->nruns; k++) /* the runs this record of the whole map covers */
+		if (m->runs[k].agno == agno && fsmap_whole(m, &m->runs[k]) &&
+		    agbno < m->runs[k].agbno + m->runs[k].len && agbno + len > m->runs[k].agbno)
+			fsmap_owned(m, claim_run(m, k, agbno, len), owner, bmbt, attr);
 	return 0;
 }
 
 static void map_fsmap(struct xmap *m)
 {
-	size_t len = 0, cap = 0;
+	size_t len = 0, cap = 0, whole = 0;
+	uint64_t bits = 0;
 	char *cmds = NULL;
 
+	m->bit = rmap_xrealloc(NULL, (m->nruns + 1) * sizeof(*m->bit));
 	for (size_t i = 0; i < m->nruns; i++) {
 		const struct xrun *r = &m->runs[i];
 		uint64_t fsb = (r->agno << m->g.agblklog) | r->agbno;
 
+		m->bit[i] = bits;
+		bits += r->len;
+		if (fsmap_whole(m, r)) {
+			whole++;
+			continue;
+		}
 		append(&cmds, &len, &cap, "echo @@run %zu\nfsmap %" PRIu64 " %" PRIu64 "\n", i, fsb,
 		       fsb + r->len - 1);
 	}
+	if (whole)
+		append(&cmds, &len, &cap, "echo @@whole\nfsmap\n");
+	m->claimed = calloc(bits / 8 + 2, 1);
+	if (!m->claimed || !cmds)
+		errx(EXIT_FAIL, "out of memory");
+	m->cur_run = SIZE_MAX;
 	run_db(m, cmds, fsmap_line, m);
-	end_fsmap_run(m);
+	for (uint64_t b = 0; b < bits; b++)
+		if (!(m->claimed[b / 8] & (1u << (b % 8))))
+			m->rep.free_blocks++;
+	m->whole_runs = whole;
+	free(m->claimed);
+	free(m->bit);
 }
 
 /* ---- names: the directories from the root, level by level ----------------- */
@@ -429,6 +464,8 @@ static void name_owners(struct xmap *m)
 	struct names d = { .m = m, .unnamed = m->rep.nowners };
 	struct rmap_owner *root = find_owner(m, m->g.rootino);
 
+	if (!m->rep.nowners)
+		return;
 	if (root) {
 		root->path = strdup("/");
 		d.unnamed--;
@@ -449,8 +486,10 @@ static void name_owners(struct xmap *m)
 		memset(&d.next, 0, sizeof(d.next));
 	}
 	level_free(&d.now);
-	rmap_add_step(&m->rep, "names", "%" PRIu64 " directories listed from the root (xfs_db "
-		      "ls)%s", d.listed, d.unnamed ? "; some owners have no name" : "");
+	if (m->rep.nowners)
+		rmap_add_step(&m->rep, "names", "%" PRIu64 " director%s listed from the root "
+			      "(xfs_db ls)%s", d.listed, d.listed == 1 ? "y" : "ies",
+			      d.unnamed ? "; some owners have no name" : "");
 }
 
 /* Mode and link count of every owner; a path for those without a name. */
@@ -546,13 +585,16 @@ static void map_blocks(struct xmap *m)
 		map_fsmap(m);
 	else
 		map_blockget(m);
-	rmap_add_step(&m->rep, "mapped by", "%s over %zu run%s of changed blocks in %.1f s%s",
+	rmap_add_step(&m->rep, "mapped by", "%s over %zu run%s of changed blocks%s in %.1f s%s",
 		      rmapbt ? "xfs_db -r fsmap (the reverse-mapping btree: only the changed "
 			       "runs are looked up)" :
 			       "xfs_db -r blockget (no reverse-mapping btree, rmapbt=0: every "
 			       "metadata block is read once), then blockuse",
-		      m->nruns, m->nruns == 1 ? "" : "s", (double)(now_ns() - t0) / 1e9,
-		      m->remarks > 1 ? "; xfs_db also printed remarks (inconsistencies?)" : "");
+		      m->nruns, m->nruns == 1 ? "" : "s",
+		      m->whole_runs ? " (those in AGs xfs_db's fsmap cannot be pointed at: from "
+				      "one fsmap of the whole filesystem)" : "",
+		      (double)(now_ns() - t0) / 1e9,
+		      m->remarks ? "; xfs_db also printed remarks (inconsistencies?)" : "");
 }
 
 int rmap_xfs(struct fsview *fv, const struct rmap_opts *o)

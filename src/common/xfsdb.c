@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tool.h"
 #include "xfsdb.h"
 
 int xfsdb_run(const char *image, const char *cmds, checker_line_fn fn, void *data,
@@ -108,9 +109,19 @@ int xfsdb_geometry(const char *image, struct xfs_geometry *g, char *why, size_t 
 	memset(g, 0, sizeof(*g));
 	g->crc = -1;
 	st = xfsdb_run(image, "sb 0\nprint\nversion\n", geometry_line, g, &errors, why, len);
-	if (st < 0) {
+	if (st < 0 || st == 127) {
+		if (st == 127 && errors)
+			errors[strcspn(errors, "\n")] = '\0';
+		if (st == 127) {
+			const char *e = errors ? errors : "";
+			size_t pl = strlen(program_name);
+
+			if (!strncmp(e, program_name, pl) && !strncmp(e + pl, ": ", 2))
+				e += pl + 2; /* the child's own "<tool>: cannot run ..." */
+			snprintf(why, len, "%s", e[0] ? e : "xfs_db could not be run");
+		}
 		free(errors);
-		return -1;
+		return -2;
 	}
 	if (!g->have_magic || !g->blocksize || !g->agblocks || !g->agcount || !g->dblocks ||
 	    g->agblklog > 31 || (1ULL << g->agblklog) < g->agblocks) {

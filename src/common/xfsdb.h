@@ -41,7 +41,8 @@ struct xfs_geometry {
 };
 
 /* Read the primary superblock of @image (xfs_db -r: "sb 0", "print",
- * "version").  Returns: 0, or -1 with @why. */
+ * "version").  Returns: 0, -1 with @why when it cannot be read, -2 with
+ * @why when xfs_db cannot be run (not found: @why names its package). */
 int xfsdb_geometry(const char *image, struct xfs_geometry *g, char *why, size_t len);
 
 /* The log's state as xfs_logprint -t sees it in @image (a device or an
