@@ -149,7 +149,7 @@ static void check_xfs(struct devcheck *c, const struct devcheck_opts *o, const c
 		    (unsigned long long)tail, (unsigned long long)head);
 	else
 		say(o, "the XFS log state is unknown (%s): trying a replay by a mount", why);
-	if (state != 0 && replay_by_mount(c, o, dev, "xfs", "log") < 0 &&
+	if (state != 0 && replay_by_mount(c, o, dev, "xfs", "XFS log") < 0 &&
 	    zero_log_or_stop(c, o, dev, "xfs_repair", "-L", "xfs_repair -L",
 			     xfs_repair_status_meaning) < 0)
 		return;
@@ -175,7 +175,7 @@ static void check_btrfs(struct devcheck *c, const struct devcheck_opts *o, const
 	if (sb.log_root) {
 		say(o, "a btrfs log tree holds changes fsync'd after the last commit: replaying it "
 		    "by a mount");
-		if (replay_by_mount(c, o, dev, "btrfs", "log tree") < 0 &&
+		if (replay_by_mount(c, o, dev, "btrfs", "btrfs log tree") < 0 &&
 		    zero_log_or_stop(c, o, dev, "btrfs", "rescue zero-log",
 				     "btrfs rescue zero-log", btrfs_check_status_meaning) < 0)
 			return;

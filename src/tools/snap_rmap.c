@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * snap_rmap: name what lives in the chunks a dm-snapshot store holds (an
- * ext2/3/4 filesystem in the snapshot view: files, directories, metadata,
- * free space), read without the kernel.  The mapping is
- * src/common/rmap_ext2.c; this file parses the options.
+ * ext2/3/4, XFS or btrfs filesystem in the snapshot view: files,
+ * directories, metadata, free space), read without activating it.  The
+ * mapping is src/common/rmap*.c; this file parses the options.
  */
 #include <getopt.h>
 #include <stdint.h>
@@ -20,18 +20,21 @@ static void NORETURN usage(void)
 	printf(FSVIEW_USAGE
 	       "\n"
 	       "Name the files, directories and filesystem metadata that live in the\n"
-	       "chunks a snapshot's COW store holds (ext2/3/4, read without the kernel).\n"
+	       "chunks a snapshot's COW store holds (ext2/3/4, XFS, btrfs; read without\n"
+	       "activating it).\n"
 	       "\n"
 	       "Options:\n"
 	       VIEWOPT_HELP
 	       "      --chunks A..B       only exceptions whose origin chunk is in A..B\n"
 	       "      --uncommitted       also list data chunks past next_free (written,\n"
 	       "                          never committed) and, on a zero origin, the files\n"
-	       "                          whose data is missing from the table\n"
+	       "                          whose data is missing from the table (ext2/3/4)\n"
+	       "      --no-log-replay     XFS: never mount the temporary copy to replay a\n"
+	       "                          dirty log (its log is zeroed there instead)\n"
 	       FSVIEW_HELP_FORMAT
 	       FSVIEW_HELP_STD
 	       "\n"
-	       "Exit status: 0 ok, 1 failure, 2 not an ext2/3/4 filesystem.\n",
+	       "Exit status: 0 ok, 1 failure, 2 a filesystem it does not map.\n",
 	       program_name, program_name);
 	exit(EXIT_OK);
 }
@@ -55,13 +58,15 @@ bad:
 	try_help(EXIT_FAIL);
 }
 
+enum { OPT_NO_LOG_REPLAY = 0x2000 };
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		VIEWOPT_LONGOPTS,
 		{ "chunks", required_argument, NULL, 'c' },
 		{ "uncommitted", no_argument, NULL, 'u' },
-		{ "no-log-replay", no_argument, NULL, 'L' },
+		{ "no-log-replay", no_argument, NULL, OPT_NO_LOG_REPLAY },
 		FSVIEW_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -76,7 +81,7 @@ int main(int argc, char **argv)
 			parse_chunks(optarg, &o.from, &o.to);
 		else if (c == 'u')
 			o.uncommitted = 1;
-		else if (c == 'L')
+		else if (c == OPT_NO_LOG_REPLAY)
 			o.no_log_replay = 1;
 	}
 	fsview_open(&fv, argc, argv, "mapping");
