@@ -158,13 +158,9 @@ static void print_human(const struct fsck_report *r)
 static void add_json(const struct fsck_report *r, json_object *o)
 {
 	const struct btrfs_figures *x = r->fs;
-	char copy[sizeof(x->s.features)], *save = NULL, *tok;
-	json_object *a = json_object_new_array(), *c;
+	json_object *a, *c;
 
-	memcpy(copy, x->s.features, sizeof(copy));
-	for (tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
-		json_object_array_add(a, json_object_new_string(tok));
-	json_object_object_add(o, "features", a);
+	fsview_json_add_words(o, "features", x->s.features, " ");
 	json_object_object_add(o, "fsid", json_object_new_string(x->s.fsid));
 	fsview_json_add_u64(o, "total_bytes", x->s.total_bytes);
 	fsview_json_add_u64(o, "bytes_used", x->s.bytes_used);

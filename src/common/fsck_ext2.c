@@ -404,13 +404,10 @@ static void print_human(const struct fsck_report *r)
 static void add_json(const struct fsck_report *r, json_object *o)
 {
 	const struct ext2_figures *x = r->fs;
-	char copy[sizeof(x->features)], state[160], *save = NULL, *tok;
-	json_object *a = json_object_new_array();
+	char state[160];
+	json_object *a;
 
-	memcpy(copy, x->features, sizeof(copy));
-	for (tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
-		json_object_array_add(a, json_object_new_string(tok));
-	json_object_object_add(o, "features", a);
+	fsview_json_add_words(o, "features", x->features, " ");
 	fsview_json_add_u64(o, "block_size", x->block_size);
 	fsview_json_add_u64(o, "blocks", x->blocks);
 	fsview_json_add_u64(o, "inodes", x->inodes);

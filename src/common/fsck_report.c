@@ -59,7 +59,7 @@ void fsck_add_pending(struct fsck_report *r, const struct fsck_pending *p)
 
 void fsck_add_step(struct fsck_report *r, const char *label, const char *fmt, ...)
 {
-	struct fsck_step *st;
+	struct fsview_step *st;
 	va_list ap;
 
 	if (r->nsteps >= FSCK_MAX_STEPS)
@@ -203,12 +203,7 @@ static void print_human(const struct fsck_report *r)
 	printf("view:           %s, %s\n", format_size(fv->vs.size, sz, sizeof(sz)),
 	       fv->vs.zero_origin ? "zero origin" : fv->vs.origin);
 	r->ops->print_human(r);
-	for (i = 0; i < r->nsteps; i++) {
-		char label[40];
-
-		snprintf(label, sizeof(label), "%s:", r->steps[i].label);
-		printf("%-16s%s\n", label, r->steps[i].text);
-	}
+	fsview_print_steps(r->steps, r->nsteps, 16);
 	if (r->checker_ran)
 		print_checker_human(r);
 	for (i = 0; i < r->nfindings; i++)
@@ -231,19 +226,6 @@ static json_object *findings_json(const struct fsck_report *r)
 	return a;
 }
 
-static json_object *steps_json(const struct fsck_report *r)
-{
-	json_object *a = json_object_new_array(), *f;
-
-	for (size_t i = 0; i < r->nsteps; i++) {
-		f = json_object_new_object();
-		json_object_object_add(f, "step", json_object_new_string(r->steps[i].label));
-		json_object_object_add(f, "result", json_object_new_string(r->steps[i].text));
-		json_object_array_add(a, f);
-	}
-	return a;
-}
-
 static void print_json(const struct fsck_report *r)
 {
 	const struct fsview *fv = r->fv;
@@ -256,8 +238,7 @@ static void print_json(const struct fsck_report *r)
 								       fv->vs.origin));
 	json_object_object_add(o, "type", json_object_new_string(r->fstype));
 	r->ops->add_json(r, o);
-	if (r->nsteps)
-		json_object_object_add(o, "steps", steps_json(r));
+	fsview_json_add_steps(o, r->steps, r->nsteps);
 	json_object_object_add(o, "findings", findings_json(r));
 	if (r->checker_ran) {
 		f = json_object_new_object();

@@ -75,12 +75,6 @@ struct fsck_fs_ops {
 #define FSCK_MAX_PENDING 4
 #define FSCK_MAX_STEPS 6
 
-/* Something the check did besides reading, in the report after the
- * module's figures: "read", "copy", "log replay"... */
-struct fsck_step {
-	char label[24];
-	char text[480];
-};
 
 struct fsck_report {
 	const struct fsview *fv;
@@ -93,7 +87,7 @@ struct fsck_report {
 	int marked_errors; /* the filesystem itself says it has errors */
 	struct fsck_pending pending[FSCK_MAX_PENDING];
 	size_t npending;
-	struct fsck_step steps[FSCK_MAX_STEPS];
+	struct fsview_step steps[FSCK_MAX_STEPS]; /* what was read, copied, replayed */
 	size_t nsteps;
 	/* --full */
 	int checker_ran;

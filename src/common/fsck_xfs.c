@@ -397,13 +397,8 @@ static void add_json(const struct fsck_report *r, json_object *o)
 {
 	const struct xfs_figures *x = r->fs;
 	const struct xfs_geometry *g = &x->g;
-	char copy[sizeof(g->versions)], *save = NULL, *tok;
-	json_object *a = json_object_new_array();
 
-	memcpy(copy, g->versions, sizeof(copy));
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-		json_object_array_add(a, json_object_new_string(tok));
-	json_object_object_add(o, "features", a);
+	fsview_json_add_words(o, "features", g->versions, ",");
 	json_object_object_add(o, "uuid", json_object_new_string(g->uuid));
 	fsview_json_add_u64(o, "block_size", g->blocksize);
 	fsview_json_add_u64(o, "blocks", g->dblocks);

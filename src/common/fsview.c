@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fsprobe.h"
@@ -90,6 +91,43 @@ json_object *fsview_json_new(const struct fsview *fv)
 	fsview_json_add_u64(o, "chunk_bytes", fv->vs.chunk_bytes);
 	json_object_object_add(o, "store_invalid", json_object_new_boolean(fv->vs.invalid));
 	return o;
+}
+
+void fsview_print_steps(const struct fsview_step *st, size_t n, int width)
+{
+	char label[40];
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(label, sizeof(label), "%s:", st[i].label);
+		printf("%-*s%s\n", width, label, st[i].text);
+	}
+}
+
+void fsview_json_add_steps(json_object *o, const struct fsview_step *st, size_t n)
+{
+	json_object *a, *f;
+
+	if (!n)
+		return;
+	a = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		f = json_object_new_object();
+		json_object_object_add(f, "step", json_object_new_string(st[i].label));
+		json_object_object_add(f, "result", json_object_new_string(st[i].text));
+		json_object_array_add(a, f);
+	}
+	json_object_object_add(o, "steps", a);
+}
+
+void fsview_json_add_words(json_object *o, const char *key, const char *text, const char *seps)
+{
+	json_object *a = json_object_new_array();
+	char *copy = strdup(text), *save = NULL, *tok;
+
+	for (tok = copy ? strtok_r(copy, seps, &save) : NULL; tok; tok = strtok_r(NULL, seps, &save))
+		json_object_array_add(a, json_object_new_string(tok));
+	free(copy);
+	json_object_object_add(o, key, a);
 }
 
 void fsview_json_add_u64(json_object *o, const char *key, uint64_t v)

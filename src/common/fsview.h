@@ -84,6 +84,23 @@ void fsview_print_store(const struct fsview *fv, int width);
  * store_invalid. */
 json_object *fsview_json_new(const struct fsview *fv);
 
+/* Something a report's module did besides reading the view ("read",
+ * "copy", "log replay", "mapped by"...): printed after the module's figures
+ * as "label: text", in JSON as "steps": [{"step", "result"}]. */
+struct fsview_step {
+	char label[24];
+	char text[480];
+};
+
+/* Print the steps, labels padded to @width columns. */
+void fsview_print_steps(const struct fsview_step *st, size_t n, int width);
+
+/* Add "steps": [...] to @o when there are any. */
+void fsview_json_add_steps(json_object *o, const struct fsview_step *st, size_t n);
+
+/* Add @key: the words of @text (split at any of @seps) as a JSON array. */
+void fsview_json_add_words(json_object *o, const char *key, const char *text, const char *seps);
+
 /* Add @key: @v (an unsigned figure) to @o. */
 void fsview_json_add_u64(json_object *o, const char *key, uint64_t v);
 

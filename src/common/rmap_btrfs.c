@@ -103,38 +103,21 @@ struct bmap {
 
 /* ---- the changed device ranges -------------------------------------------- */
 
-static void build_phys(struct bmap *m, uint64_t from, uint64_t to)
+/* Blocks [first, last] changed: as bytes, merged into the device ranges. */
+static void changed_blocks(void *data, uint64_t first, uint64_t last)
 {
-	const uint64_t cb = m->rep.fv->vs.chunk_bytes, end = m->sb.total_bytes;
-	const struct snapcow_map *map = snapcow_view_map(m->rep.fv->vs.view);
-	struct snapcow_exception e;
-	uint64_t c = from;
+	struct bmap *m = data;
 
-	while (c <= to && snapcow_map_next(map, c, &e) == 0 && e.old_chunk <= to) {
-		uint64_t first = e.old_chunk * cb / m->bs * m->bs;
-		uint64_t last = ((e.old_chunk + 1) * cb + m->bs - 1) / m->bs * m->bs - 1;
-
-		m->rep.chunks++;
-		c = e.old_chunk + 1;
-		if (first >= end) {
-			m->rep.chunks_past_end++;
-		} else {
-			if (last >= end)
-				last = end - 1;
-			if (m->nphys && m->phys[m->nphys - 1][1] + 1 >= first) {
-				if (last > m->phys[m->nphys - 1][1])
-					m->phys[m->nphys - 1][1] = last;
-			} else {
-				GROW(m->phys, m->nphys, m->phys_cap);
-				m->phys[m->nphys][0] = first;
-				m->phys[m->nphys++][1] = last;
-			}
-		}
-		if (!c)
-			break;
+	first *= m->bs;
+	last = (last + 1) * m->bs - 1;
+	if (m->nphys && m->phys[m->nphys - 1][1] + 1 >= first) {
+		if (last > m->phys[m->nphys - 1][1])
+			m->phys[m->nphys - 1][1] = last;
+		return;
 	}
-	for (size_t i = 0; i < m->nphys; i++)
-		m->rep.nchanged += (m->phys[i][1] - m->phys[i][0] + 1) / m->bs;
+	GROW(m->phys, m->nphys, m->phys_cap);
+	m->phys[m->nphys][0] = first;
+	m->phys[m->nphys++][1] = last;
 }
 
 /* ---- dump-tree ---------------------------------------------------------------- */
@@ -629,7 +612,9 @@ static void map_all(struct bmap *m, const struct rmap_opts *o)
 	char *extent[] = { "-t", "extent", NULL }, *root[] = { "-t", "root", NULL };
 	uint64_t t0 = now_ns();
 
-	build_phys(m, o->from, o->to);
+	rmap_each_exception(&m->rep, o, m->bs, m->sb.total_bytes / m->bs, changed_blocks, m);
+	for (size_t i = 0; i < m->nphys; i++)
+		m->rep.nchanged += (m->phys[i][1] - m->phys[i][0] + 1) / m->bs;
 	map_chunks(m);
 	dump_tree(m, extent, extent_line, &ep);
 	dump_tree(m, root, root_line, &rp);
@@ -649,17 +634,11 @@ static void map_all(struct bmap *m, const struct rmap_opts *o)
 int rmap_btrfs(struct fsview *fv, const struct rmap_opts *o)
 {
 	struct bmap m = { 0 };
-	char why[4400], cost[96];
-	int e;
+	char why[4400];
 
 	rmap_report_init(&m.rep, fv, o, btrfs_kinds, BK_COUNT);
 	snprintf(m.rep.fstype, sizeof(m.rep.fstype), "%s", fv->type);
-	m.rep.unowned_text = "in use, but no owner found";
-	if (fsimage_create(&m.im, "snap_rmap", fv->vs.size, why, sizeof(why)) < 0)
-		errx(EXIT_FAIL, "%s", why);
-	e = fsimage_copy(&m.im, fv->vs.view, 0, fv->vs.size);
-	if (e < 0)
-		errx(EXIT_FAIL, "cannot copy the view to %s: %s", m.im.path, strerror(-e));
+	rmap_copy_view(&m.rep, &m.im);
 	if (btrfs_dump_super(m.im.path, &m.sb, why, sizeof(why)) < 0)
 		errx(EXIT_FAIL, "%s", why);
 	if (!m.sb.copy[0].seen || !m.sb.copy[0].magic_ok || !m.sb.sectorsize)
@@ -670,15 +649,9 @@ int rmap_btrfs(struct fsview *fv, const struct rmap_opts *o)
 	m.bs = m.sb.sectorsize;
 	m.rep.block_size = m.sb.sectorsize;
 	m.rep.blocks = m.sb.total_bytes / m.sb.sectorsize;
-	rmap_add_step(&m.rep, "copy", "the whole view into a temporary sparse file: %s",
-		      fsimage_cost(&m.im, cost, sizeof(cost)));
 	map_all(&m, o);
 	fsimage_remove(&m.im);
-	if (o->uncommitted)
-		rmap_scan_uncommitted(&m.rep);
-	m.rep.lost_unknown = m.rep.want_lost;
-	rmap_report_print(&m.rep);
-	rmap_report_free(&m.rep);
 	bmap_free(&m);
-	return EXIT_OK;
+	m.rep.lost_unknown = m.rep.want_lost;
+	return rmap_report_finish(&m.rep, o);
 }

@@ -150,14 +150,28 @@ static uint64_t count_unchanged(struct rmap *m, blk64_t start, uint64_t len)
 	return count_zero(m->changed, start, end);
 }
 
-static void build_changed(struct rmap *m, uint64_t from, uint64_t to)
+/* Blocks [first, last] are in a remapped chunk. */
+static void changed_blocks(void *data, uint64_t first, uint64_t last)
 {
-	const uint64_t cb = m->vs->chunk_bytes, bs = m->fs->blocksize;
+	struct rmap *m = data;
+	const blk64_t fdb = m->fs->super->s_first_data_block;
+
+	if (first < fdb) {
+		/* The boot block of a 1 KiB-block filesystem: outside the
+		 * bitmaps, counted here. */
+		m->rep.meta[M_BOOT] += (last < fdb ? last + 1 : fdb) - first;
+		m->boot_changed += (last < fdb ? last + 1 : fdb) - first;
+		if (last < fdb)
+			return;
+		first = fdb;
+	}
+	ext2fs_mark_block_bitmap_range2(m->changed, first, (unsigned int)(last - first + 1));
+}
+
+static void build_changed(struct rmap *m, const struct rmap_opts *o)
+{
 	const uint64_t total = ext2fs_blocks_count(m->fs->super);
 	const blk64_t fdb = m->fs->super->s_first_data_block;
-	const struct snapcow_map *map = snapcow_view_map(m->vs->view);
-	struct snapcow_exception e;
-	uint64_t c = from;
 	errcode_t err;
 
 	err = ext2fs_allocate_subcluster_bitmap(m->fs, "changed blocks", &m->changed);
@@ -165,31 +179,7 @@ static void build_changed(struct rmap *m, uint64_t from, uint64_t to)
 		err = ext2fs_allocate_subcluster_bitmap(m->fs, "claimed blocks", &m->claimed);
 	if (err)
 		errx(EXIT_FAIL, "cannot allocate a block bitmap: %s", error_message(err));
-	while (c <= to && snapcow_map_next(map, c, &e) == 0 && e.old_chunk <= to) {
-		uint64_t first = e.old_chunk * cb / bs, last = ((e.old_chunk + 1) * cb - 1) / bs;
-
-		m->rep.chunks++;
-		c = e.old_chunk + 1;
-		if (first >= total) {
-			m->rep.chunks_past_end++;
-			continue;
-		}
-		if (last >= total)
-			last = total - 1;
-		if (first < fdb) {
-			/* The boot block of a 1 KiB-block filesystem: outside the
-			 * bitmaps, counted here. */
-			m->rep.meta[M_BOOT] += (last < fdb ? last + 1 : fdb) - first;
-			m->boot_changed += (last < fdb ? last + 1 : fdb) - first;
-			if (last < fdb)
-				continue;
-			first = fdb;
-		}
-		ext2fs_mark_block_bitmap_range2(m->changed, first,
-						(unsigned int)(last - first + 1));
-		if (!c)
-			break; /* wrapped */
-	}
+	rmap_each_exception(&m->rep, o, m->fs->blocksize, total, changed_blocks, m);
 	m->rep.nchanged = m->boot_changed;
 	if (total > fdb)
 		m->rep.nchanged += total - fdb - count_unchanged(m, fdb, total - fdb);
@@ -517,15 +507,12 @@ int rmap_ext2(struct fsview *fv, const struct rmap_opts *o)
 		errx(EXIT_FAIL, "%s: cannot read the filesystem's bitmaps: %s", fv->store,
 		     error_message(err));
 	m.fs->default_bitmap_type = EXT2FS_BMAP64_RBTREE;
-	build_changed(&m, o->from, o->to);
+	build_changed(&m, o);
 	classify_metadata(&m);
 	scan_inodes(&m);
 	name_owners(&m);
 	classify_rest(&m);
-	if (o->uncommitted)
-		rmap_scan_uncommitted(&m.rep);
-	rmap_report_print(&m.rep);
-	rmap_report_free(&m.rep);
+	rmap_report_finish(&m.rep, o);
 	free(m.dirs);
 	ext2fs_free_block_bitmap(m.changed);
 	ext2fs_free_block_bitmap(m.claimed);

@@ -102,6 +102,29 @@ struct rmap_owner *rmap_owner_get(struct rmap_report *r, uint64_t tree, uint64_t
 	return rmap_add_owner(r, &(struct rmap_owner){ .tree = tree, .ino = ino });
 }
 
+void rmap_each_exception(struct rmap_report *r, const struct rmap_opts *o, uint64_t bs,
+			 uint64_t total, void (*fn)(void *data, uint64_t first, uint64_t last),
+			 void *data)
+{
+	const uint64_t cb = r->fv->vs.chunk_bytes;
+	const struct snapcow_map *map = snapcow_view_map(r->fv->vs.view);
+	struct snapcow_exception e;
+	uint64_t c = o->from;
+
+	while (c <= o->to && snapcow_map_next(map, c, &e) == 0 && e.old_chunk <= o->to) {
+		uint64_t first = e.old_chunk * cb / bs, last = ((e.old_chunk + 1) * cb - 1) / bs;
+
+		r->chunks++;
+		c = e.old_chunk + 1;
+		if (first >= total)
+			r->chunks_past_end++;
+		else
+			fn(data, first, last < total ? last : total - 1);
+		if (!c)
+			break; /* wrapped */
+	}
+}
+
 void rmap_add_step(struct rmap_report *r, const char *label, const char *fmt, ...)
 {
 	va_list ap;
@@ -140,7 +163,7 @@ static int add_uncommitted(void *data, uint64_t c)
 	return 0;
 }
 
-void rmap_scan_uncommitted(struct rmap_report *r)
+static void scan_uncommitted(struct rmap_report *r)
 {
 	struct snapcow_store *s = r->fv->vs.store;
 	struct snapcow_uncommitted sum;
@@ -252,12 +275,7 @@ static void print_human(const struct rmap_report *r)
 	if (r->chunks_past_end)
 		printf(" (%" PRIu64 " chunks past the end of the filesystem)", r->chunks_past_end);
 	printf("\n");
-	for (size_t i = 0; i < r->nsteps; i++) {
-		char label[32];
-
-		snprintf(label, sizeof(label), "%s:", r->steps[i].label);
-		printf("%-13s%s\n", label, r->steps[i].text);
-	}
+	fsview_print_steps(r->steps, r->nsteps, 13);
 	print_files(r);
 	print_metadata(r);
 	if (r->want_uncommitted)
@@ -304,7 +322,7 @@ static json_object *uncommitted_json(const struct rmap_report *r)
 
 static void print_json(const struct rmap_report *r)
 {
-	json_object *o = fsview_json_new(r->fv), *md, *a, *s;
+	json_object *o = fsview_json_new(r->fv), *md;
 
 	json_object_object_add(o, "type", json_object_new_string(r->fstype));
 	fsview_json_add_u64(o, "block_size", r->block_size);
@@ -312,16 +330,7 @@ static void print_json(const struct rmap_report *r)
 	fsview_json_add_u64(o, "changed_chunks", r->chunks);
 	fsview_json_add_u64(o, "changed_blocks", r->nchanged);
 	fsview_json_add_u64(o, "chunks_past_end", r->chunks_past_end);
-	if (r->nsteps) {
-		a = json_object_new_array();
-		for (size_t i = 0; i < r->nsteps; i++) {
-			s = json_object_new_object();
-			json_object_object_add(s, "step", json_object_new_string(r->steps[i].label));
-			json_object_object_add(s, "result", json_object_new_string(r->steps[i].text));
-			json_object_array_add(a, s);
-		}
-		json_object_object_add(o, "steps", a);
-	}
+	fsview_json_add_steps(o, r->steps, r->nsteps);
 	json_object_object_add(o, "files", files_json(r));
 	md = json_object_new_object();
 	for (size_t k = 0; k < r->nkinds; k++)
@@ -341,7 +350,7 @@ static int cmp_owner_path(const void *a, const void *b)
 	return strcmp(x->path, y->path);
 }
 
-void rmap_report_print(struct rmap_report *r)
+static void report_print(struct rmap_report *r)
 {
 	if (r->nowners)
 		qsort(r->owners, r->nowners, sizeof(*r->owners), cmp_owner_path);
@@ -352,4 +361,27 @@ void rmap_report_print(struct rmap_report *r)
 		print_json(r);
 	else
 		print_human(r);
+}
+
+void rmap_copy_view(struct rmap_report *r, struct fsimage *im)
+{
+	char why[4400], cost[96];
+	int e;
+
+	if (fsimage_create(im, "snap_rmap", r->fv->vs.size, why, sizeof(why)) < 0)
+		errx(EXIT_FAIL, "%s", why);
+	e = fsimage_copy(im, r->fv->vs.view, 0, r->fv->vs.size);
+	if (e < 0)
+		errx(EXIT_FAIL, "cannot copy the view to %s: %s", im->path, strerror(-e));
+	rmap_add_step(r, "copy", "the whole view into a temporary sparse file: %s",
+		      fsimage_cost(im, cost, sizeof(cost)));
+}
+
+int rmap_report_finish(struct rmap_report *r, const struct rmap_opts *o)
+{
+	if (o->uncommitted)
+		scan_uncommitted(r);
+	report_print(r);
+	rmap_report_free(r);
+	return EXIT_OK;
 }

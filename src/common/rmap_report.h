@@ -13,6 +13,7 @@
 
 #include <stdint.h>
 
+#include "fsimage.h"
 #include "fsview.h"
 
 struct rmap_opts {
@@ -66,10 +67,7 @@ struct rmap_report {
 	uint64_t free_blocks, unowned, unreadable_inodes;
 	const char *unowned_text; /* "in use per the block bitmap, but no owner found" */
 	/* how the module got there (human: after "changed:", JSON: "steps") */
-	struct {
-		char label[24];
-		char text[480];
-	} steps[RMAP_MAX_STEPS];
+	struct fsview_step steps[RMAP_MAX_STEPS];
 	size_t nsteps;
 	/* --uncommitted */
 	int want_uncommitted, want_lost;
@@ -98,14 +96,26 @@ struct rmap_owner *rmap_owner_find(const struct rmap_report *r, uint64_t tree, u
  * call). */
 struct rmap_owner *rmap_owner_get(struct rmap_report *r, uint64_t tree, uint64_t ino);
 
+/* Every exception of the view whose origin chunk is in @o->from..@o->to,
+ * as the filesystem blocks (of @bs bytes) it covers, [first, last] clipped
+ * to the @total blocks of the filesystem, to @fn; counts r->chunks and
+ * r->chunks_past_end (those not passed to @fn). */
+void rmap_each_exception(struct rmap_report *r, const struct rmap_opts *o, uint64_t bs,
+			 uint64_t total, void (*fn)(void *data, uint64_t first, uint64_t last),
+			 void *data);
+
 void rmap_add_step(struct rmap_report *r, const char *label, const char *fmt, ...)
 	PRINTF_LIKE(3, 4);
 
-/* The data chunks past next_free (with --uncommitted), from the store. */
-void rmap_scan_uncommitted(struct rmap_report *r);
+/* The whole view copied into a new temporary sparse file @im for the
+ * filesystem's own tools (fsimage.h), and the "copy" step said; the tool
+ * ends (exit 1) if it cannot be made. */
+void rmap_copy_view(struct rmap_report *r, struct fsimage *im);
 
-/* Sort the owners by path and print the report in @r->fv->format. */
-void rmap_report_print(struct rmap_report *r);
+/* The end of a module's mapping: with --uncommitted the data chunks past
+ * next_free, then the owners sorted by path, the report printed in
+ * @r->fv->format, and freed.  Returns: EXIT_OK. */
+int rmap_report_finish(struct rmap_report *r, const struct rmap_opts *o);
 
 /* realloc() or end the tool (exit 1). */
 void *rmap_xrealloc(void *p, size_t n);

@@ -114,26 +114,9 @@ static void add_run(struct xmap *m, uint64_t first, uint64_t last)
 	}
 }
 
-static void build_runs(struct xmap *m, uint64_t from, uint64_t to)
+static void changed_blocks(void *data, uint64_t first, uint64_t last)
 {
-	const uint64_t cb = m->rep.fv->vs.chunk_bytes, bs = m->g.blocksize;
-	const struct snapcow_map *map = snapcow_view_map(m->rep.fv->vs.view);
-	struct snapcow_exception e;
-	uint64_t c = from;
-
-	while (c <= to && snapcow_map_next(map, c, &e) == 0 && e.old_chunk <= to) {
-		uint64_t first = e.old_chunk * cb / bs, last = ((e.old_chunk + 1) * cb - 1) / bs;
-
-		m->rep.chunks++;
-		c = e.old_chunk + 1;
-		if (first >= m->g.dblocks) {
-			m->rep.chunks_past_end++;
-		} else {
-			add_run(m, first, last < m->g.dblocks ? last : m->g.dblocks - 1);
-		}
-		if (!c)
-			break; /* wrapped */
-	}
+	add_run(data, first, last);
 }
 
 /* ---- owners by inode -------------------------------------------------------- */
@@ -540,13 +523,11 @@ static void owner_details(struct xmap *m)
 /* A dirty log: replayed on the copy by a mount, or else zeroed there. */
 static void settle_log(struct xmap *m, const struct rmap_opts *o)
 {
-	char why[400], cost[96];
+	char why[400];
 	struct fsmount_result res;
 	uint64_t tail, head, off, len;
 	int state, fd;
 
-	fsimage_cost(&m->im, cost, sizeof(cost));
-	rmap_add_step(&m->rep, "copy", "the whole view into a temporary sparse file: %s", cost);
 	state = xfs_log_state(m->im.path, &tail, &head, why, sizeof(why));
 	if (state == -2)
 		errx(EXIT_FAIL, "%s", why);
@@ -601,31 +582,22 @@ int rmap_xfs(struct fsview *fv, const struct rmap_opts *o)
 {
 	struct xmap m = { 0 };
 	char why[4400];
-	int e;
 
 	rmap_report_init(&m.rep, fv, o, xfs_kinds, XK_COUNT);
 	snprintf(m.rep.fstype, sizeof(m.rep.fstype), "%s", fv->type);
 	m.rep.unowned_text = "in use, but of a kind xfs_db does not name (unknown)";
-	if (fsimage_create(&m.im, "snap_rmap", fv->vs.size, why, sizeof(why)) < 0)
-		errx(EXIT_FAIL, "%s", why);
-	e = fsimage_copy(&m.im, fv->vs.view, 0, fv->vs.size);
-	if (e < 0)
-		errx(EXIT_FAIL, "cannot copy the view to %s: %s", m.im.path, strerror(-e));
+	rmap_copy_view(&m.rep, &m.im);
 	if (xfsdb_geometry(m.im.path, &m.g, why, sizeof(why)) < 0)
 		errx(EXIT_FAIL, "%s: %s", fv->store, why);
 	m.rep.block_size = m.g.blocksize;
 	m.rep.blocks = m.g.dblocks;
 	settle_log(&m, o);
-	build_runs(&m, o->from, o->to);
+	rmap_each_exception(&m.rep, o, m.g.blocksize, m.g.dblocks, changed_blocks, &m);
 	map_blocks(&m);
 	name_owners(&m);
 	owner_details(&m);
 	fsimage_remove(&m.im);
-	if (o->uncommitted)
-		rmap_scan_uncommitted(&m.rep);
-	m.rep.lost_unknown = m.rep.want_lost;
-	rmap_report_print(&m.rep);
-	rmap_report_free(&m.rep);
 	free(m.runs);
-	return EXIT_OK;
+	m.rep.lost_unknown = m.rep.want_lost;
+	return rmap_report_finish(&m.rep, o);
 }
