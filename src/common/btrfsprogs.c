@@ -51,9 +51,9 @@ static void primary_field(struct btrfs_sb *x, const char *key, const char *val)
 		snprintf(x->fsid, sizeof(x->fsid), "%s", val);
 	else if (!strcmp(key, "label"))
 		snprintf(x->label, sizeof(x->label), "%s", val);
-	else if (!strcmp(key, "csum_type") && strchr(val, '('))
-		snprintf(x->csum_type, sizeof(x->csum_type), "%.*s", (int)strcspn(strchr(val, '(') + 1, ")"),
-			 strchr(val, '(') + 1);
+	else if (!strcmp(key, "csum_type") && strchr(val, '(')) /* "0 (crc32c)" */
+		snprintf(x->csum_type, sizeof(x->csum_type), "%.*s",
+			 (int)strcspn(strchr(val, '(') + 1, ")"), strchr(val, '(') + 1);
 	else if (!strcmp(key, "flags"))
 		snprintf(x->flags, sizeof(x->flags), "%s", val);
 	else if (!strcmp(key, "dev_item.fsid"))

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "btrfsprogs.h"
 #include "devcheck.h"
@@ -127,6 +129,8 @@ static int zero_log_or_stop(struct devcheck *c, const struct devcheck_opts *o, c
 			 "failed (%s)", cmd, c->steps[c->nsteps - 1].result);
 		return -1;
 	}
+	snprintf(c->steps[c->nsteps - 1].result, sizeof(c->steps[0].result),
+		 "exit 0 (done: the log and the changes in it are gone, --zero-log)");
 	return 0;
 }
 
@@ -187,11 +191,31 @@ static void check_btrfs(struct devcheck *c, const struct devcheck_opts *o, const
 			 "problems (exit %d): see btrfs-check(8) before 'btrfs check --repair'", st);
 }
 
+/* Returns: 1 if something (a mount) holds @dev, which nothing may check or
+ * mount under it. */
+static int in_use(const char *dev)
+{
+	int fd = open(dev, O_RDONLY | O_EXCL | O_CLOEXEC);
+
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	return errno == EBUSY;
+}
+
 int devcheck_run(const char *dev, const struct devcheck_opts *o, struct devcheck *out)
 {
 	int pr;
 
 	memset(out, 0, sizeof(*out));
+	if (in_use(dev)) {
+		out->busy = 1;
+		snprintf(out->problem, sizeof(out->problem), "%s is in use (mounted?) since it was "
+			 "activated: not checked; unmount it and check it with its own tool",
+			 dev);
+		return 0;
+	}
 	pr = fsprobe_path(dev, out->type, sizeof(out->type));
 	if (pr < 0) {
 		snprintf(out->problem, sizeof(out->problem), "%s cannot be probed (%s): not "

@@ -45,6 +45,7 @@ struct devcheck {
 	enum fs_family family;
 	int nsteps;
 	struct devcheck_step steps[DEVCHECK_MAX_STEPS];
+	int busy;             /* something holds the device: nothing was run */
 	int clean;            /* the last pass, a read-only one, found nothing */
 	char problem[640];    /* not clean: what is left; no steps: why nothing was checked */
 };

@@ -53,7 +53,8 @@ static void check_copies(struct fsck_report *r, struct btrfs_figures *x)
 	unsigned int bad = 0, first = 0;
 
 	for (int i = 0; i < BTRFS_SB_COPIES; i++)
-		if (btrfs_sb_offset[i] + 4096 <= x->s.total_bytes && btrfs_sb_offset[i] + 4096 <= r->fv->vs.size)
+		if (btrfs_sb_offset[i] + 4096 <= x->s.total_bytes &&
+		    btrfs_sb_offset[i] + 4096 <= r->fv->vs.size)
 			x->copies = i + 1;
 	for (int i = 1; i < x->copies; i++) {
 		const struct btrfs_super_copy *s = &x->s.copy[i];
@@ -148,9 +149,9 @@ static void print_human(const struct fsck_report *r)
 	       x->s.bytes_used, x->s.sectorsize, x->s.nodesize, x->s.num_devices,
 	       x->s.num_devices == 1 ? "" : "s");
 	printf("features:       %s\n", x->s.features[0] ? x->s.features : "(none)");
-	printf("superblock:     generation %" PRIu64 ", checksum (%s) %s; %d of %d backup copies "
-	       "agree\n", x->s.copy[0].generation, x->s.csum_type, x->s.copy[0].csum_ok ? "ok" : "WRONG",
-	       good, x->copies > 0 ? x->copies - 1 : 0);
+	printf("superblock:     generation %" PRIu64 ", checksum (%s) %s; %d of %d backup "
+	       "copies agree\n", x->s.copy[0].generation, x->s.csum_type,
+	       x->s.copy[0].csum_ok ? "ok" : "WRONG", good, x->copies > 0 ? x->copies - 1 : 0);
 	printf("log tree:       %s\n", x->s.log_root ? "present: replayed at the next mount" :
 	       "none");
 }

@@ -146,6 +146,12 @@ int fsmount_cycle(const char *source, const char *fstype, unsigned int flags,
 		res->unavailable = 1;
 		return -1;
 	}
+	if ((flags & FSMOUNT_IMAGE) && access("/dev/loop-control", R_OK | W_OK) < 0) {
+		snprintf(res->why, sizeof(res->why), "no loop devices here (/dev/loop-control: %s)",
+			 strerror(errno));
+		res->unavailable = 1;
+		return -1;
+	}
 	if (make_dir(dir, sizeof(dir)) < 0) {
 		snprintf(res->why, sizeof(res->why), "cannot create a mount point in /run or "
 			 "/tmp: %s", strerror(errno));

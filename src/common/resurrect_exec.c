@@ -39,11 +39,10 @@ static int step_fsck(struct resurrect_ctx *c)
 	devcheck_run(dev, &o, k);
 	if (!k->nsteps) {
 		resurrect_say(r, "%s", k->problem);
-		if (k->family == FS_OTHER)
+		if (k->family == FS_OTHER && !k->busy)
 			return 0;
-		return resurrect_result(r, EXIT_FAIL, "%s/%s is valid again but its %s filesystem "
-					"was not checked: %s", c->opts->vg, c->opts->lv, k->type,
-					k->problem);
+		return resurrect_result(r, EXIT_FAIL, "%s/%s is valid again but its filesystem was "
+					"not checked: %s", c->opts->vg, c->opts->lv, k->problem);
 	}
 	r->fsck_done = 1;
 	if (k->family == FS_EXT2)

@@ -468,7 +468,8 @@ static int fs_line(void *data, char *line)
 		have_name(p, p->ref_parent, name + 7);
 	} else if (p->in_item == 3 && name && sscanf(line, " index %*u parent %llu", &a) == 1) {
 		have_name(p, a, name + 7);
-	} else if (p->in_item == 4 && sscanf(line, " extent data disk byte %llu nr %llu", &a, &b) == 2) {
+	} else if (p->in_item == 4 &&
+		   sscanf(line, " extent data disk byte %llu nr %llu", &a, &b) == 2) {
 		extent_data(p, a, b);
 	}
 	return 0;

@@ -154,6 +154,7 @@ can_mount() {
 	[ "$(id -u)" = 0 ] || { echo "needs root to mount a copy"; return 1; }
 	grep -qw "$1" /proc/filesystems || modprobe -q "$1" 2>/dev/null
 	grep -qw "$1" /proc/filesystems || { echo "this kernel cannot mount $1"; return 1; }
+	[ -r /dev/loop-control ] && [ -w /dev/loop-control ] || { echo "no loop devices here (/dev/loop-control)"; return 1; }
 }
 
 # kernel_files_agree JSON LISTING: snap_rmap's regular files (JSON) against
