@@ -475,29 +475,34 @@ static void name_owners(struct xmap *m)
 			      d.unnamed ? "; some owners have no name" : "");
 }
 
+struct modes {
+	struct xmap *m;
+	struct rmap_owner *cur; /* the inode being printed */
+};
+
 /* Mode and link count of every owner; a path for those without a name. */
 static int mode_line(void *data, char *line)
 {
-	struct xmap *m = data;
-	static struct rmap_owner *cur;
+	struct modes *p = data;
 	unsigned long long ino;
 	char *key, *val;
 
 	if (sscanf(line, "@@ino %llu", &ino) == 1) {
-		cur = find_owner(m, ino);
+		p->cur = find_owner(p->m, ino);
 		return 0;
 	}
-	if (!cur || !xfsdb_field(line, &key, &val))
+	if (!p->cur || !xfsdb_field(line, &key, &val))
 		return 0;
 	if (!strcmp(key, "core.mode"))
-		cur->mode = (uint32_t)strtoul(val, NULL, 0);
+		p->cur->mode = (uint32_t)strtoul(val, NULL, 0);
 	else if (!strcmp(key, "core.nlinkv2"))
-		cur->links = (uint32_t)strtoul(val, NULL, 0);
+		p->cur->links = (uint32_t)strtoul(val, NULL, 0);
 	return 0;
 }
 
 static void owner_details(struct xmap *m)
 {
+	struct modes p = { .m = m };
 	size_t len = 0, cap = 0;
 	char *cmds = NULL;
 
@@ -506,7 +511,7 @@ static void owner_details(struct xmap *m)
 		append(&cmds, &len, &cap, "echo @@ino %" PRIu64 "\ninode %" PRIu64
 		       "\nprint core.mode core.nlinkv2\n", m->rep.owners[i].ino,
 		       m->rep.owners[i].ino);
-	run_db(m, cmds, mode_line, m);
+	run_db(m, cmds, mode_line, &p);
 	for (size_t i = 0; i < m->rep.nowners; i++) {
 		struct rmap_owner *o = &m->rep.owners[i];
 
