@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include <blkid/blkid.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -9,6 +8,7 @@
 
 #include "ext2view.h"
 #include "extract.h"
+#include "fsprobe.h"
 #include "tool.h"
 
 #define EXT2VIEW_MAGIC 0x53567731 /* private channel marker */
@@ -198,17 +198,10 @@ errcode_t ext2view_open(struct snapcow_view *v, const char *name, int flags,
 	return err;
 }
 
-int ext2view_type_supported(const char *type)
-{
-	return !strcmp(type, "ext2") || !strcmp(type, "ext3") || !strcmp(type, "ext4");
-}
-
 int ext2view_probe(struct snapcow_view *v, char *type, size_t len)
 {
 	const uint64_t head = 1ULL << 20, tail = 1ULL << 20;
 	uint64_t size = snapcow_view_size(v);
-	const char *val = NULL;
-	blkid_probe pr;
 	int fd, r;
 
 	/* libblkid 2.38 probes descriptors only: expose the view's head and
@@ -224,60 +217,25 @@ int ext2view_probe(struct snapcow_view *v, char *type, size_t len)
 	if (!r && size > head)
 		r = extract_copy_sparse(v, fd, size - tail > head ? size - tail : head,
 					 size - tail > head ? tail : size - head, NULL);
-	if (r < 0)
-		goto out;
-	pr = blkid_new_probe();
-	if (!pr) {
-		r = -ENOMEM;
-		goto out;
-	}
-	if (blkid_probe_set_device(pr, fd, 0, (blkid_loff_t)size) < 0) {
-		r = -EIO;
-		goto free_probe;
-	}
-	blkid_probe_enable_superblocks(pr, 1);
-	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_USAGE);
-	r = blkid_do_safeprobe(pr);
-	if (r == 1) {
-		r = 0;
-	} else if (r == -2) {
-		snprintf(type, len, "several signatures");
-		r = 2;
-	} else if (r < 0) {
-		r = -EIO;
-	} else if (!blkid_probe_lookup_value(pr, "TYPE", &val, NULL) && val) {
-		snprintf(type, len, "%s", val);
-		r = 1;
-	} else {
-		r = 0;
-	}
-free_probe:
-	blkid_free_probe(pr);
+	if (!r)
+		r = fsprobe_fd(fd, size, type, len);
 out:
 	close(fd);
 	return r;
 }
 
-int ext2view_open_or_exit(struct snapcow_view *v, const char *store, const char *verb,
-			  int operr, char *type, size_t len, ext2_filsys *out)
+int ext2view_open_or_exit(struct snapcow_view *v, const char *store, int probed, int operr,
+			  ext2_filsys *out)
 {
 	errcode_t err;
-	int pr = ext2view_probe(v, type, len);
 
-	if (pr < 0)
-		errx(operr, "%s: cannot probe the snapshot view: %s", store, strerror(-pr));
-	if (pr == 2)
-		errx(EXIT_UNSUPPORTED, "%s: libblkid finds several filesystem signatures on the "
-		     "snapshot view: not %s an ambiguous device", store, verb);
-	if (pr == 1 && !ext2view_type_supported(type))
-		errx(EXIT_UNSUPPORTED, "unsupported filesystem: %s", type);
 	err = ext2view_open(v, store, EXT2_FLAG_IGNORE_CSUM_ERRORS | EXT2_FLAG_SKIP_MMP, out);
 	if (err) {
-		if (pr == 0 && (err == EXT2_ET_BAD_MAGIC || err == EXT2_ET_SB_CSUM_INVALID))
+		if (probed == 0 && (err == EXT2_ET_BAD_MAGIC || err == EXT2_ET_SB_CSUM_INVALID))
 			errx(operr, "%s: no filesystem found on the snapshot view (libblkid finds "
 			     "no signature, libext2fs: %s)", store, error_message(err));
 		errx(operr, "%s: cannot open the filesystem on the snapshot view: %s", store,
 		     error_message(err));
 	}
-	return pr;
+	return 0;
 }

@@ -29,20 +29,16 @@ unsigned long ext2view_refused_writes(void);
 
 /* Probe the view with libblkid (its first and last MiB, exposed
  * through a memory file; nothing is written anywhere else).
- * Returns: 1 and the type (e.g. "ext4", "xfs") in @type, 0 when libblkid
- * finds no signature, 2 when it finds several (@type says which probe
- * failed), or a negative errno. */
+ * Returns: as fsprobe_fd() (fsprobe.h): 1 and the type (e.g. "ext4",
+ * "xfs") in @type, 0 when libblkid finds no signature, 2 when it finds
+ * several, or a negative errno. */
 int ext2view_probe(struct snapcow_view *v, char *type, size_t len);
 
-/* Returns: 1 if @type is a filesystem libext2fs reads (ext2, ext3, ext4). */
-int ext2view_type_supported(const char *type);
-
-/* Probe the view of @store and open its ext2/3/4 filesystem, or end the
- * tool: exit EXIT_UNSUPPORTED ("unsupported filesystem: X", or several
- * signatures: not @verb an ambiguous device), @operr for anything else.
- * The caller has registered the ext2 com_err table.  Returns 1 with the
- * type libblkid found in @type, or 0 when it found no signature. */
-int ext2view_open_or_exit(struct snapcow_view *v, const char *store, const char *verb,
-			  int operr, char *type, size_t len, ext2_filsys *out);
+/* Open the ext2/3/4 filesystem of the view of @store that
+ * ext2view_probe() said is ext2/3/4 (@probed 1) or found no signature on
+ * (@probed 0), or end the tool with exit @operr.  The caller has
+ * registered the ext2 com_err table.  Returns: 0. */
+int ext2view_open_or_exit(struct snapcow_view *v, const char *store, int probed, int operr,
+			  ext2_filsys *out);
 
 #endif

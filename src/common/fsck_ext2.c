@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsck_ext2.h"
+#include "fsck.h"
 #include "fsck_report.h"
 #include "fsckrun.h"
 
@@ -339,7 +339,6 @@ static const char *const e2fsck_args[] = { "-fn", NULL };
 
 static const struct fsck_checker e2fsck = {
 	.name = "e2fsck",
-	.envvar = "SNAP_FSCK_E2FSCK",
 	.args = e2fsck_args,
 	.label = "e2fsck -fn",
 	.run_flags = CHECKER_NO_E2FSCK_CONFIG,
@@ -405,13 +404,10 @@ static void print_human(const struct fsck_report *r)
 static void add_json(const struct fsck_report *r, json_object *o)
 {
 	const struct ext2_figures *x = r->fs;
-	char copy[sizeof(x->features)], state[160], *save = NULL, *tok;
-	json_object *a = json_object_new_array();
+	char state[160];
+	json_object *a;
 
-	memcpy(copy, x->features, sizeof(copy));
-	for (tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
-		json_object_array_add(a, json_object_new_string(tok));
-	json_object_object_add(o, "features", a);
+	fsview_json_add_words(o, "features", x->features, " ");
 	fsview_json_add_u64(o, "block_size", x->block_size);
 	fsview_json_add_u64(o, "blocks", x->blocks);
 	fsview_json_add_u64(o, "inodes", x->inodes);
@@ -446,7 +442,7 @@ static const struct fsck_fs_ops ext2_ops = {
 
 /* ---- the check --------------------------------------------------------------- */
 
-int fsck_ext2(struct fsview *fv, const struct fsck_ext2_opts *o)
+int fsck_ext2(struct fsview *fv, const struct fsck_opts *o)
 {
 	struct ext2_figures x = { .sb_csum_ok = -1 };
 	unsigned long writes;

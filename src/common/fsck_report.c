@@ -8,13 +8,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "extract.h"
+#include "fsimage.h"
 #include "fsck_report.h"
 #include "fsckrun.h"
 
 void fsck_report_init(struct fsck_report *r, const struct fsview *fv,
 		      const struct fsck_checker *checker, const struct fsck_fs_ops *ops,
-		      const void *fs)
+		      void *fs)
 {
 	memset(r, 0, sizeof(*r));
 	r->fv = fv;
@@ -57,112 +57,61 @@ void fsck_add_pending(struct fsck_report *r, const struct fsck_pending *p)
 		r->pending[r->npending++] = *p;
 }
 
+void fsck_add_step(struct fsck_report *r, const char *label, const char *fmt, ...)
+{
+	struct fsview_step *st;
+	va_list ap;
+
+	if (r->nsteps >= FSCK_MAX_STEPS)
+		return;
+	st = &r->steps[r->nsteps++];
+	snprintf(st->label, sizeof(st->label), "%s", label);
+	va_start(ap, fmt);
+	vsnprintf(st->text, sizeof(st->text), fmt, ap);
+	va_end(ap);
+}
+
 /* ---- --full: the checker on a sparse copy of the view --------------------- */
-
-static char tmp_dir[4096], tmp_image[4200];
-
-static void remove_tmp(void)
-{
-	if (tmp_image[0])
-		unlink(tmp_image);
-	if (tmp_dir[0])
-		rmdir(tmp_dir);
-	tmp_image[0] = tmp_dir[0] = 0;
-}
-
-static void on_signal(int sig)
-{
-	remove_tmp();
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-/* A new directory under $TMPDIR, removed at exit or on a signal, and the
- * image's path in it.  Returns 0, or -1 after a finding. */
-static int make_tmp(struct fsck_report *r)
-{
-	static int registered;
-	const char *tmp = getenv("TMPDIR");
-	const char *where = tmp && *tmp ? tmp : "/var/tmp";
-	int err;
-
-	snprintf(tmp_dir, sizeof(tmp_dir), "%s/snap_fsck.XXXXXX", where);
-	if (!mkdtemp(tmp_dir)) {
-		err = errno;
-		tmp_dir[0] = 0;
-		fsck_add_finding(r, FSCK_SEV_ERROR, "full", "--full: cannot create a temporary "
-				 "directory in %s: %s", where, strerror(err));
-		return -1;
-	}
-	if (!registered) {
-		atexit(remove_tmp);
-		registered = 1;
-	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	snprintf(tmp_image, sizeof(tmp_image), "%s/view.img", tmp_dir);
-	return 0;
-}
-
-/* Write the view to @path: only the ranges that come from the store or the
- * origin, all-zero blocks left as holes. */
-static int extract_sparse(struct snapcow_view *v, const char *path)
-{
-	uint64_t size = snapcow_view_size(v);
-	int fd, r = 0;
-
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	if (ftruncate(fd, (off_t)size) < 0)
-		r = -errno;
-	if (!r)
-		r = extract_copy_sparse(v, fd, 0, size, NULL);
-	if (close(fd) < 0 && !r)
-		r = -errno;
-	return r;
-}
-
-/* The checker names the temporary image: say "<view>" instead (in place:
- * the replacement is shorter). */
-static void hide_tmp_path(char *out)
-{
-	const size_t tl = strlen(tmp_image);
-	char *p;
-
-	while (out && tl && (p = strstr(out, tmp_image))) {
-		memcpy(p, "<view>", 6);
-		memmove(p + 6, p + tl, strlen(p + tl) + 1);
-	}
-}
 
 void fsck_run_checker(struct fsck_report *r)
 {
 	const struct fsck_checker *c = r->checker;
-	const char *prog = checker_find(c->name, c->envvar);
-	char *argv[16], *out = NULL;
+	char *argv[16], *out = NULL, why[4400], prog[4096];
+	struct fsimage im;
 	size_t n = 0;
 	int err, st;
 
-	if (make_tmp(r) < 0)
-		return;
-	err = extract_sparse(r->fv->vs.view, tmp_image);
-	if (err < 0) {
-		fsck_add_finding(r, FSCK_SEV_ERROR, "full", "--full: cannot write the view to "
-				 "%s: %s", tmp_image, strerror(-err));
-		remove_tmp();
+	if (!checker_locate(c->name, why, sizeof(why))) {
+		fsck_add_finding(r, FSCK_SEV_ERROR, "full", "--full: %s", why);
 		return;
 	}
-	argv[n++] = (char *)prog;
+	if (fsimage_create(&im, "snap_fsck", r->fv->vs.size, why, sizeof(why)) < 0) {
+		fsck_add_finding(r, FSCK_SEV_ERROR, "full", "--full: %s", why);
+		return;
+	}
+	err = fsimage_copy(&im, r->fv->vs.view, 0, r->fv->vs.size);
+	if (err < 0) {
+		fsck_add_finding(r, FSCK_SEV_ERROR, "full", "--full: cannot write the view to "
+				 "%s: %s", im.path, strerror(-err));
+		fsimage_remove(&im);
+		return;
+	}
+	if (c->prepare && c->prepare(r, &im) < 0) {
+		fsimage_remove(&im);
+		return;
+	}
+	/* found again: prepare() may have run other programs */
+	snprintf(prog, sizeof(prog), "%s", checker_locate(c->name, NULL, 0) ?: c->name);
+	argv[n++] = prog;
 	for (size_t i = 0; c->args[i] && n < sizeof(argv) / sizeof(argv[0]) - 2; i++)
 		argv[n++] = (char *)c->args[i];
-	argv[n++] = tmp_image;
+	argv[n++] = im.path;
 	argv[n] = NULL;
 	st = checker_run(argv, CHECKER_CAPTURE | c->run_flags, &out);
 	if (st < 0)
 		errx(FSCK_EXIT_OPERROR, "cannot run %s: %s", prog, strerror(-st));
-	hide_tmp_path(out);
-	remove_tmp();
+	fsimage_hide_path(&im, out);
+	fsimage_remove(&im);
 	r->checker_output = out ? out : strdup("");
 	if (!r->checker_output)
 		errx(FSCK_EXIT_OPERROR, "out of memory");
@@ -235,7 +184,7 @@ static void print_checker_human(const struct fsck_report *r)
 	char label[64], st[160];
 
 	snprintf(label, sizeof(label), "%s:", r->checker->label);
-	printf("%-16sexit %d (%s)\n", label, r->checker_status,
+	printf("%-15s exit %d (%s)\n", label, r->checker_status,
 	       r->checker->meaning(r->checker_status, st, sizeof(st)));
 	while (p && *p) {
 		nl = strchr(p, '\n');
@@ -254,6 +203,7 @@ static void print_human(const struct fsck_report *r)
 	printf("view:           %s, %s\n", format_size(fv->vs.size, sz, sizeof(sz)),
 	       fv->vs.zero_origin ? "zero origin" : fv->vs.origin);
 	r->ops->print_human(r);
+	fsview_print_steps(r->steps, r->nsteps, 16);
 	if (r->checker_ran)
 		print_checker_human(r);
 	for (i = 0; i < r->nfindings; i++)
@@ -288,13 +238,14 @@ static void print_json(const struct fsck_report *r)
 								       fv->vs.origin));
 	json_object_object_add(o, "type", json_object_new_string(r->fstype));
 	r->ops->add_json(r, o);
+	fsview_json_add_steps(o, r->steps, r->nsteps);
 	json_object_object_add(o, "findings", findings_json(r));
 	if (r->checker_ran) {
 		f = json_object_new_object();
 		json_object_object_add(f, "exit", json_object_new_int(r->checker_status));
 		json_object_object_add(f, "meaning", json_object_new_string(meaning));
 		json_object_object_add(f, "output", json_object_new_string(r->checker_output));
-		json_object_object_add(o, r->checker->name, f);
+		json_object_object_add(o, r->checker->key ? r->checker->key : r->checker->name, f);
 	}
 	json_object_object_add(o, "verdict", json_object_new_string(r->verdict));
 	json_object_object_add(o, "exit", json_object_new_int(r->verdict_code));

@@ -7,10 +7,11 @@
  * run on a sparse temporary copy of the view (--full), the verdict with its
  * fsck exit code, and the human and JSON output.
  *
- * A filesystem module (fsck_ext2.c) fills it: it names its checker
- * (struct fsck_checker), adds findings and pending states, and prints its
- * own figures through struct fsck_fs_ops, between the view and the
- * findings.  Nothing here knows one filesystem from another.
+ * A filesystem module (fsck_ext2.c, fsck_xfs.c, fsck_btrfs.c) fills it: it
+ * names its checker (struct fsck_checker), adds findings, pending states
+ * and the steps it took (what it read, a log replayed on the copy), and
+ * prints its own figures through struct fsck_fs_ops, between the view and
+ * the findings.  Nothing here knows one filesystem from another.
  */
 #ifndef SNAPRESCUE_FSCK_REPORT_H
 #define SNAPRESCUE_FSCK_REPORT_H
@@ -18,6 +19,7 @@
 #include <json-c/json.h>
 #include <stddef.h>
 
+#include "fsimage.h"
 #include "fsview.h"
 #include "tool.h"
 
@@ -41,11 +43,14 @@ struct fsck_pending {
 	const char *checker_found; /* appended when the checker found problems (may be NULL) */
 };
 
+struct fsck_report;
+
 /* The filesystem's own checker, run read-only on a copy of the view. */
 struct fsck_checker {
-	const char *name;         /* "e2fsck": found with checker_find(); the JSON key, and
+	const char *name;         /* "e2fsck": found with checker_locate() (its environment
+				     variable is in fsckrun.c's table); the JSON key, and
 				     what the verdict says to run on an extracted copy */
-	const char *envvar;       /* names another binary, e.g. "SNAP_FSCK_E2FSCK" */
+	const char *key;          /* the JSON key when not @name (NULL: @name) */
 	const char *const *args;  /* its options (NULL-terminated); the image goes last */
 	const char *label;        /* "e2fsck -fn": in the output and the verdict */
 	unsigned int run_flags;   /* checker_run() flags besides CHECKER_CAPTURE */
@@ -54,9 +59,11 @@ struct fsck_checker {
 	/* The fsck exit bits its exit status adds to the verdict; *@found: it
 	 * found problems it did not fix. */
 	int (*judge)(int status, int *found);
+	/* NULL, or what to do to the full copy @im before the checker runs
+	 * (e.g. replay a log); it adds its steps and findings.  Returns: 0, or
+	 * -1 not to run the checker. */
+	int (*prepare)(struct fsck_report *r, struct fsimage *im);
 };
-
-struct fsck_report;
 
 /* The filesystem module's figures, printed after the view (human) or
  * after "type" (JSON). */
@@ -66,18 +73,22 @@ struct fsck_fs_ops {
 };
 
 #define FSCK_MAX_PENDING 4
+#define FSCK_MAX_STEPS 6
+
 
 struct fsck_report {
 	const struct fsview *fv;
 	char fstype[128];
 	const struct fsck_checker *checker;
 	const struct fsck_fs_ops *ops;
-	const void *fs; /* the filesystem module's figures, for @ops */
+	void *fs; /* the filesystem module's figures, for @ops and @checker->prepare */
 	struct fsck_finding *findings;
 	size_t nfindings;
 	int marked_errors; /* the filesystem itself says it has errors */
 	struct fsck_pending pending[FSCK_MAX_PENDING];
 	size_t npending;
+	struct fsview_step steps[FSCK_MAX_STEPS]; /* what was read, copied, replayed */
+	size_t nsteps;
 	/* --full */
 	int checker_ran;
 	int checker_status; /* its exit status when it ran */
@@ -86,12 +97,12 @@ struct fsck_report {
 	char *checker_output;
 	/* fsck_report_decide() */
 	int verdict_code;
-	char verdict[256];
+	char verdict[768];
 };
 
 void fsck_report_init(struct fsck_report *r, const struct fsview *fv,
 		      const struct fsck_checker *checker, const struct fsck_fs_ops *ops,
-		      const void *fs);
+		      void *fs);
 void fsck_report_free(struct fsck_report *r);
 
 void fsck_add_finding(struct fsck_report *r, enum fsck_severity sev, const char *code,
@@ -101,10 +112,15 @@ void fsck_add_finding(struct fsck_report *r, enum fsck_severity sev, const char 
  * copied). */
 void fsck_add_pending(struct fsck_report *r, const struct fsck_pending *p);
 
+/* A step (at most FSCK_MAX_STEPS; @label up to 23 characters). */
+void fsck_add_step(struct fsck_report *r, const char *label, const char *fmt, ...)
+	PRINTF_LIKE(3, 4);
+
 /* --full: write the view to a sparse file in a new directory under
- * $TMPDIR (default /var/tmp), run the checker on it with its output
- * captured (the file's path shown as "<view>"), remove both (also on
- * SIGINT/SIGTERM and at exit).  What goes wrong is a finding. */
+ * $TMPDIR (default /var/tmp) (fsimage.h), let the checker's prepare() act
+ * on it, run the checker on it with its output captured (the file's path
+ * shown as "<view>"), remove both (also on SIGINT/SIGTERM and at exit).
+ * What goes wrong is a finding. */
 void fsck_run_checker(struct fsck_report *r);
 
 /* The verdict and the exit code: 0 clean, 4 errors or a pending state,

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "fsprobe.h"
 
 #include "fsview.h"
 
@@ -39,12 +42,26 @@ int fsview_getopt(struct fsview *fv, int argc, char **argv, const char *shortopt
 
 void fsview_open(struct fsview *fv, int argc, char **argv, const char *verb)
 {
+	int pr;
+
 	fv->store = one_operand(argc, argv, optind, "store", fv->usage_code);
 	viewopt_check(&fv->vo, fv->store, fv->usage_code);
 	viewopt_open(&fv->vo, fv->store, &fv->vs, fv->fail_code);
+	pr = ext2view_probe(fv->vs.view, fv->type, sizeof(fv->type));
+	if (pr < 0)
+		errx(fv->fail_code, "%s: cannot probe the snapshot view: %s", fv->store,
+		     strerror(-pr));
+	if (pr == 2)
+		errx(EXIT_UNSUPPORTED, "%s: libblkid finds several filesystem signatures on the "
+		     "snapshot view: not %s an ambiguous device", fv->store, verb);
+	fv->probed = pr;
+	fv->family = pr == 1 ? fs_family_of(fv->type) : FS_EXT2;
+	if (fv->family == FS_OTHER)
+		errx(EXIT_UNSUPPORTED, "unsupported filesystem: %s", fv->type);
+	if (fv->family != FS_EXT2)
+		return; /* read by the filesystem's own tools */
 	add_error_table(&et_ext2_error_table);
-	fv->probed = ext2view_open_or_exit(fv->vs.view, fv->store, verb, fv->fail_code,
-					   fv->type, sizeof(fv->type), &fv->fs);
+	ext2view_open_or_exit(fv->vs.view, fv->store, pr, fv->fail_code, &fv->fs);
 }
 
 void fsview_close(struct fsview *fv)
@@ -75,6 +92,43 @@ json_object *fsview_json_new(const struct fsview *fv)
 	fsview_json_add_u64(o, "chunk_bytes", fv->vs.chunk_bytes);
 	json_object_object_add(o, "store_invalid", json_object_new_boolean(fv->vs.invalid));
 	return o;
+}
+
+void fsview_print_steps(const struct fsview_step *st, size_t n, int width)
+{
+	char label[40];
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(label, sizeof(label), "%s:", st[i].label);
+		printf("%-*s%s\n", width, label, st[i].text);
+	}
+}
+
+void fsview_json_add_steps(json_object *o, const struct fsview_step *st, size_t n)
+{
+	json_object *a, *f;
+
+	if (!n)
+		return;
+	a = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		f = json_object_new_object();
+		json_object_object_add(f, "step", json_object_new_string(st[i].label));
+		json_object_object_add(f, "result", json_object_new_string(st[i].text));
+		json_object_array_add(a, f);
+	}
+	json_object_object_add(o, "steps", a);
+}
+
+void fsview_json_add_words(json_object *o, const char *key, const char *text, const char *seps)
+{
+	json_object *a = json_object_new_array();
+	char *copy = strdup(text), *save = NULL, *tok;
+
+	for (tok = copy ? strtok_r(copy, seps, &save) : NULL; tok; tok = strtok_r(NULL, seps, &save))
+		json_object_array_add(a, json_object_new_string(tok));
+	free(copy);
+	json_object_object_add(o, key, a);
 }
 
 void fsview_json_add_u64(json_object *o, const char *key, uint64_t v)

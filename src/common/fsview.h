@@ -3,8 +3,9 @@
  * What the read-only reports on the filesystem inside a snapshot view
  * (snap_fsck, snap_rmap) share, written once: their options (the view
  * options, -f/--format, -h/-V), opening store + origin + view and the
- * filesystem on it (probe first), and the head of their report (the store
- * line, the JSON object and its printing).  Tool-side only.
+ * filesystem on it (probe first: ext2/3/4 is opened with libext2fs, XFS
+ * and btrfs are left to their own tools), and the head of their report
+ * (the store line, the JSON object and its printing).  Tool-side only.
  */
 #ifndef SNAPRESCUE_FSVIEW_H
 #define SNAPRESCUE_FSVIEW_H
@@ -14,6 +15,7 @@
 #include <stdint.h>
 
 #include "ext2view.h"
+#include "fsprobe.h"
 #include "tool.h"
 #include "viewopt.h"
 
@@ -49,7 +51,8 @@ struct fsview {
 	enum fsview_format format;
 	int probed;            /* 1: libblkid named the type, 0: it found no signature */
 	char type[128];        /* libblkid's type when probed */
-	ext2_filsys fs;        /* the filesystem, open read-only (NULL once closed) */
+	enum fs_family family; /* FS_EXT2 (also when libblkid found nothing), FS_XFS, FS_BTRFS */
+	ext2_filsys fs;        /* ext2/3/4: open read-only (NULL once closed, and for others) */
 };
 
 /* Defaults: human output, an invalid store read with a warning; the tool's
@@ -64,8 +67,9 @@ int fsview_getopt(struct fsview *fv, int argc, char **argv, const char *shortopt
 		  const struct option *longopts, void (*usage)(void));
 
 /* The one STORE operand (argv[optind]), the view options checked (usage
- * errors), store + origin + view opened, the view probed and its ext2/3/4
- * filesystem opened, or the tool ends: exit EXIT_UNSUPPORTED for another
+ * errors), store + origin + view opened, the view probed and, for ext2/3/4
+ * (or no signature at all), its filesystem opened; XFS and btrfs only get
+ * @fv->family.  Otherwise the tool ends: exit EXIT_UNSUPPORTED for another
  * filesystem or several signatures ("not @verb an ambiguous device"),
  * @fv->fail_code for anything else. */
 void fsview_open(struct fsview *fv, int argc, char **argv, const char *verb);
@@ -81,6 +85,23 @@ void fsview_print_store(const struct fsview *fv, int width);
 /* A new JSON object holding store, exceptions, chunk_bytes and
  * store_invalid. */
 json_object *fsview_json_new(const struct fsview *fv);
+
+/* Something a report's module did besides reading the view ("read",
+ * "copy", "log replay", "mapped by"...): printed after the module's figures
+ * as "label: text", in JSON as "steps": [{"step", "result"}]. */
+struct fsview_step {
+	char label[24];
+	char text[480];
+};
+
+/* Print the steps, labels padded to @width columns. */
+void fsview_print_steps(const struct fsview_step *st, size_t n, int width);
+
+/* Add "steps": [...] to @o when there are any. */
+void fsview_json_add_steps(json_object *o, const struct fsview_step *st, size_t n);
+
+/* Add @key: the words of @text (split at any of @seps) as a JSON array. */
+void fsview_json_add_words(json_object *o, const char *key, const char *text, const char *seps);
 
 /* Add @key: @v (an unsigned figure) to @o. */
 void fsview_json_add_u64(json_object *o, const char *key, uint64_t v);

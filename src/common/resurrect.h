@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "devcheck.h"
 #include "dmdev.h"
 #include "lvm.h"
 #include "snapcow.h"
@@ -43,6 +44,7 @@ enum resurrect_size_mode {
 struct resurrect_opts {
 	char vg[128], lv[128];
 	int dry_run, no_fsck, accept_drift, yes, json;
+	int zero_log; /* the log may be destroyed when a mount cannot replay it */
 	enum resurrect_size_mode size_mode;
 	uint64_t size; /* bytes */
 };
@@ -102,7 +104,7 @@ enum resurrect_step_type {
 	STEP_POOL_EXTEND_DATA,  /* lvextend -L +N of the pool */
 	STEP_POOL_EXTEND_META,  /* lvextend --poolmetadatasize +N */
 	STEP_POOL_REACTIVATE,   /* when the pool stays read-only or failed */
-	STEP_FSCK,              /* e2fsck -fy, e2fsck -fn (unless --no-fsck) */
+	STEP_FSCK,              /* the filesystem's own check (devcheck.h; unless --no-fsck) */
 };
 
 struct resurrect_step {
@@ -159,7 +161,8 @@ struct resurrect_report {
 	char actions[RESURRECT_MAX_ACTIONS][256];
 	int nactions;
 	uint64_t exceptions, loaded;
-	int fsck_done, fsck1, fsck2;
+	int fsck_done;          /* a checker ran: @check holds its steps */
+	struct devcheck check;
 	char undo_cmd[PATH_MAX * 2 + 64];
 	char status[128];
 	char result[3072];

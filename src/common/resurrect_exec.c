@@ -12,71 +12,52 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fsckrun.h"
 #include "resurrect.h"
 #include "target.h"
 #include "tempdev.h"
 
-/* ---- e2fsck ----------------------------------------------------------- */
+/* ---- the filesystem check (devcheck.h) --------------------------------- */
 
-/* Does @dev hold ext2/3/4 (superblock magic 0xEF53 at byte 1080)? */
-static int is_ext(const char *dev)
+static void say_line(void *data, const char *line)
 {
-	unsigned char m[2];
-	int fd = open(dev, O_RDONLY | O_CLOEXEC), r = 0;
-
-	if (fd < 0)
-		return 0;
-	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-	if (pread(fd, m, 2, 1080) == 2 && m[0] == 0x53 && m[1] == 0xef)
-		r = 1;
-	close(fd);
-	return r;
-}
-
-/* e2fsck @flag @dev, its output on our stdout (stderr under --format
- * json).  Returns: its exit status; 8 (operational error) when it could
- * not be run or was killed, as this tool always said. */
-static int run_e2fsck(struct resurrect_ctx *c, const char *flag, const char *dev)
-{
-	char *argv[] = { (char *)checker_find("e2fsck", NULL), (char *)flag, (char *)dev, NULL };
-	int st;
-
-	resurrect_say(&c->report, "+ e2fsck %s %s", flag, dev);
-	st = checker_run(argv, c->opts->json ? CHECKER_STDOUT_TO_STDERR : 0, NULL);
-	return st < 0 || st == 127 || st > 128 ? FSCK_EXIT_OPERROR : st;
+	resurrect_say(data, "%s", line);
 }
 
 static int step_fsck(struct resurrect_ctx *c)
 {
 	struct resurrect_report *r = &c->report;
 	const char *dev = c->facts.names.dev;
-	char m1[160], m2[160];
+	struct devcheck_opts o = { .zero_log = c->opts->zero_log, .to_stderr = c->opts->json,
+				   .say = say_line, .data = r };
+	struct devcheck *k = &r->check;
+	char summary[1200];
 
 	if (c->opts->no_fsck) {
 		resurrect_say(r, "not checking the filesystem (--no-fsck)");
 		return 0;
 	}
-	if (!is_ext(dev)) {
-		resurrect_say(r, "%s holds no ext2/3/4 filesystem (no magic at byte 1080): not "
-			      "checked; check it with its own tool before mounting", dev);
-		return 0;
+	devcheck_run(dev, &o, k);
+	if (!k->nsteps) {
+		resurrect_say(r, "%s", k->problem);
+		if (k->family == FS_OTHER && !k->busy)
+			return 0;
+		return resurrect_result(r, EXIT_FAIL, "%s/%s is valid again but its filesystem was "
+					"not checked: %s", c->opts->vg, c->opts->lv, k->problem);
 	}
-	r->fsck1 = run_e2fsck(c, "-fy", dev);
-	r->fsck2 = run_e2fsck(c, "-fn", dev);
 	r->fsck_done = 1;
-	resurrect_action(r, "e2fsck -fy %s: exit %d (%s); second pass e2fsck -fn: exit %d (%s)",
-			 dev, r->fsck1, e2fsck_status_meaning(r->fsck1, m1, sizeof(m1)), r->fsck2,
-			 e2fsck_status_meaning(r->fsck2, m2, sizeof(m2)));
-	if (r->fsck2 == 0)
+	if (k->family == FS_EXT2)
+		resurrect_action(r, "e2fsck -fy %s: %s; second pass e2fsck -fn: %s", dev,
+				 k->steps[0].result, k->steps[1].result);
+	else
+		resurrect_action(r, "%s on %s: %s", k->type, dev,
+				 devcheck_summary(k, summary, sizeof(summary)));
+	if (k->clean)
 		return 0;
 	if (c->facts.kind == RESURRECT_THIN)
-		return resurrect_result(r, EXIT_FAIL, "the pool is writable but the second e2fsck "
-					"pass still finds problems (exit %d): check it by hand "
-					"before mounting", r->fsck2);
-	return resurrect_result(r, EXIT_FAIL, "%s/%s is valid again but the second e2fsck pass "
-				"still finds problems (exit %d): check it by hand before mounting",
-				c->opts->vg, c->opts->lv, r->fsck2);
+		return resurrect_result(r, EXIT_FAIL, "the pool is writable but %s: check it by "
+					"hand before mounting", k->problem);
+	return resurrect_result(r, EXIT_FAIL, "%s/%s is valid again but %s: check it by hand "
+				"before mounting", c->opts->vg, c->opts->lv, k->problem);
 }
 
 /* ---- the COW header, through the temporary device --------------------- */

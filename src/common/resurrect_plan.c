@@ -115,8 +115,14 @@ static struct resurrect_step *step(struct resurrect_plan *p, enum resurrect_step
 
 static void step_fsck(struct resurrect_plan *p, const struct resurrect_opts *o)
 {
-	step(p, STEP_FSCK, NULL, "%s", o->no_fsck ? "no filesystem check (--no-fsck)" :
-				"if it holds ext2/3/4: e2fsck -fy, then e2fsck -fn");
+	if (o->no_fsck) {
+		step(p, STEP_FSCK, NULL, "no filesystem check (--no-fsck)");
+		return;
+	}
+	step(p, STEP_FSCK, NULL, "check the filesystem with its own tool (ext2/3/4: e2fsck -fy, "
+	     "then -fn; XFS: log replay by a private mount, then xfs_repair -n; btrfs: log tree "
+	     "replay, then btrfs check --readonly)%s", o->zero_log ? "; --zero-log: xfs_repair "
+	     "-L or btrfs rescue zero-log if a mount cannot replay the log" : "");
 }
 
 /* ---- sparse and classic snapshots ------------------------------------ */

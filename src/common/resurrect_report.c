@@ -7,7 +7,6 @@
 
 #include <json-c/json.h>
 
-#include "fsckrun.h"
 #include "resurrect.h"
 
 void resurrect_report_init(struct resurrect_report *r, const struct resurrect_opts *opts)
@@ -66,15 +65,22 @@ void resurrect_print_plan(const struct resurrect_report *r, const struct resurre
 	}
 }
 
-static json_object *fsck_pass(const char *args, int status)
+/* One step of the filesystem check: program, args, exit and its meaning
+ * (the step's result without "exit N (...)"). */
+static json_object *fsck_pass(const struct devcheck_step *s)
 {
 	json_object *o = json_object_new_object();
-	char meaning[160];
+	const char *words = s->result, *open = strchr(words, '(');
+	size_t n = strlen(words);
 
-	json_object_object_add(o, "args", json_object_new_string(args));
-	json_object_object_add(o, "exit", json_object_new_int(status));
-	json_object_object_add(o, "meaning", json_object_new_string(
-		e2fsck_status_meaning(status, meaning, sizeof(meaning))));
+	if (!strncmp(words, "exit ", 5) && open && n && words[n - 1] == ')') {
+		words = open + 1;
+		n = strlen(words) - 1;
+	}
+	json_object_object_add(o, "program", json_object_new_string(s->program));
+	json_object_object_add(o, "args", json_object_new_string(s->args));
+	json_object_object_add(o, "exit", json_object_new_int(s->status));
+	json_object_object_add(o, "meaning", json_object_new_string_len(words, (int)n));
 	return o;
 }
 
@@ -95,9 +101,11 @@ static void print_json(const struct resurrect_report *r)
 	a = NULL;
 	if (r->fsck_done) {
 		a = json_object_new_array();
-		json_object_array_add(a, fsck_pass("-fy", r->fsck1));
-		json_object_array_add(a, fsck_pass("-fn", r->fsck2));
+		for (int i = 0; i < r->check.nsteps; i++)
+			json_object_array_add(a, fsck_pass(&r->check.steps[i]));
 	}
+	json_object_object_add(o, "filesystem", r->check.type[0] ?
+			       json_object_new_string(r->check.type) : NULL);
 	json_object_object_add(o, "fsck", a);
 	json_object_object_add(o, "undo_command",
 			       r->undo_cmd[0] ? json_object_new_string(r->undo_cmd) : NULL);
@@ -111,7 +119,7 @@ static void print_json(const struct resurrect_report *r)
 
 static void print_human(const struct resurrect_report *r)
 {
-	char m1[160], m2[160];
+	char summary[1200];
 
 	if (r->nactions || r->fsck_done || r->undo_cmd[0]) {
 		printf("\nreport for %s/%s (%s volume):\n", r->opts->vg, r->opts->lv,
@@ -124,9 +132,7 @@ static void print_human(const struct resurrect_report *r)
 		if (r->status[0])
 			printf("  status: %s\n", r->status);
 		if (r->fsck_done)
-			printf("  e2fsck -fy: exit %d (%s); e2fsck -fn: exit %d (%s)\n", r->fsck1,
-			       e2fsck_status_meaning(r->fsck1, m1, sizeof(m1)), r->fsck2,
-			       e2fsck_status_meaning(r->fsck2, m2, sizeof(m2)));
+			printf("  %s\n", devcheck_summary(&r->check, summary, sizeof(summary)));
 		if (r->undo_cmd[0])
 			printf("  to undo the header change (unmount first): %s\n", r->undo_cmd);
 	}

@@ -10,8 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rmap_ext2.h"
-#include "trust.h"
+#include "rmap.h"
 #include <ext2fs/ext3_extents.h> /* needs ext2fs.h's types first */
 
 enum meta_kind {
@@ -30,71 +29,37 @@ enum meta_kind {
 	M_COUNT,
 };
 
-static const char *const meta_names[M_COUNT] = {
-	"superblock",
-	"backup superblocks",
-	"group descriptors",
-	"reserved group descriptor blocks",
-	"block bitmaps",
-	"inode bitmaps",
-	"inode tables",
-	"journal",
-	"other reserved inodes (quota, resize, orphan file...)",
-	"extent tree and indirect blocks of the files above",
-	"extended attribute blocks",
-	"boot block (before the superblock)",
-};
-
-static const char *const meta_keys[M_COUNT] = {
-	"superblock", "backup_superblocks", "group_descriptors", "reserved_gdt",
-	"block_bitmaps", "inode_bitmaps", "inode_tables", "journal", "reserved_inodes",
-	"file_maps", "xattr_blocks", "boot_block",
-};
-
-struct owner {
-	ext2_ino_t ino;
-	uint16_t mode;
-	uint16_t links;
-	uint64_t changed;   /* changed data blocks */
-	uint64_t maps;      /* changed extent-tree / indirect blocks */
-	uint64_t lost;      /* blocks of initialised data in chunks the table lacks */
-	ext2_ino_t parent;  /* directory holding the first name found */
-	char *name;         /* that name */
-	char *path;
+static const struct rmap_meta_kind meta_kinds[M_COUNT] = {
+	{ "superblock", "superblock" },
+	{ "backup superblocks", "backup_superblocks" },
+	{ "group descriptors", "group_descriptors" },
+	{ "reserved group descriptor blocks", "reserved_gdt" },
+	{ "block bitmaps", "block_bitmaps" },
+	{ "inode bitmaps", "inode_bitmaps" },
+	{ "inode tables", "inode_tables" },
+	{ "journal", "journal" },
+	{ "other reserved inodes (quota, resize, orphan file...)", "reserved_inodes" },
+	{ "extent tree and indirect blocks of the files above", "file_maps" },
+	{ "extended attribute blocks", "xattr_blocks" },
+	{ "boot block (before the superblock)", "boot_block" },
 };
 
 struct rmap {
-	const struct fsview *fv;
-	char fstype[128];
+	struct rmap_report rep;       /* the owners, metadata and free space found */
 	ext2_filsys fs;
 	const struct viewset *vs;
-	int zero_origin;
-	int want_uncommitted;
-	int want_lost;        /* blocks in chunks the table lacks, per file */
-	int want_trust;       /* --trust */
-	int untrusted;        /* --trust and those chunks may be newer than the snapshot */
-	uint64_t meta_untrusted[M_COUNT];
+	int want_lost;
 	ext2fs_block_bitmap changed;  /* fs blocks in remapped chunks */
 	ext2fs_block_bitmap claimed;  /* changed blocks attributed to something */
-	uint64_t nchanged, chunks, chunks_past_end, boot_changed;
-	uint64_t meta[M_COUNT];
-	struct owner *owners;
-	size_t nowners, cap;
+	uint64_t boot_changed;
 	ext2_ino_t *dirs;
 	size_t ndirs, dircap;
-	uint64_t free_blocks, unowned, unreadable_inodes;
 	/* the file being scanned */
-	struct owner cur;
+	struct rmap_owner cur;
 	enum meta_kind cur_meta; /* M_COUNT: an ordinary file */
 };
 
-static void *xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n);
-	if (!p)
-		errx(EXIT_FAIL, "out of memory");
-	return p;
-}
+#define xrealloc rmap_xrealloc
 
 /* ext2fs_find_first_zero_block_bitmap2(), except that libext2fs 1.47's
  * red-black tree bitmaps answer ENOENT when no bit at all is set. */
@@ -185,14 +150,28 @@ static uint64_t count_unchanged(struct rmap *m, blk64_t start, uint64_t len)
 	return count_zero(m->changed, start, end);
 }
 
-static void build_changed(struct rmap *m, uint64_t from, uint64_t to)
+/* Blocks [first, last] are in a remapped chunk. */
+static void changed_blocks(void *data, uint64_t first, uint64_t last)
 {
-	const uint64_t cb = m->vs->chunk_bytes, bs = m->fs->blocksize;
+	struct rmap *m = data;
+	const blk64_t fdb = m->fs->super->s_first_data_block;
+
+	if (first < fdb) {
+		/* The boot block of a 1 KiB-block filesystem: outside the
+		 * bitmaps, counted here. */
+		m->rep.meta[M_BOOT] += (last < fdb ? last + 1 : fdb) - first;
+		m->boot_changed += (last < fdb ? last + 1 : fdb) - first;
+		if (last < fdb)
+			return;
+		first = fdb;
+	}
+	ext2fs_mark_block_bitmap_range2(m->changed, first, (unsigned int)(last - first + 1));
+}
+
+static void build_changed(struct rmap *m, const struct rmap_opts *o)
+{
 	const uint64_t total = ext2fs_blocks_count(m->fs->super);
 	const blk64_t fdb = m->fs->super->s_first_data_block;
-	const struct snapcow_map *map = snapcow_view_map(m->vs->view);
-	struct snapcow_exception e;
-	uint64_t c = from;
 	errcode_t err;
 
 	err = ext2fs_allocate_subcluster_bitmap(m->fs, "changed blocks", &m->changed);
@@ -200,34 +179,10 @@ static void build_changed(struct rmap *m, uint64_t from, uint64_t to)
 		err = ext2fs_allocate_subcluster_bitmap(m->fs, "claimed blocks", &m->claimed);
 	if (err)
 		errx(EXIT_FAIL, "cannot allocate a block bitmap: %s", error_message(err));
-	while (c <= to && snapcow_map_next(map, c, &e) == 0 && e.old_chunk <= to) {
-		uint64_t first = e.old_chunk * cb / bs, last = ((e.old_chunk + 1) * cb - 1) / bs;
-
-		m->chunks++;
-		c = e.old_chunk + 1;
-		if (first >= total) {
-			m->chunks_past_end++;
-			continue;
-		}
-		if (last >= total)
-			last = total - 1;
-		if (first < fdb) {
-			/* The boot block of a 1 KiB-block filesystem: outside the
-			 * bitmaps, counted here. */
-			m->meta[M_BOOT] += (last < fdb ? last + 1 : fdb) - first;
-			m->boot_changed += (last < fdb ? last + 1 : fdb) - first;
-			if (last < fdb)
-				continue;
-			first = fdb;
-		}
-		ext2fs_mark_block_bitmap_range2(m->changed, first,
-						(unsigned int)(last - first + 1));
-		if (!c)
-			break; /* wrapped */
-	}
-	m->nchanged = m->boot_changed;
+	rmap_each_exception(&m->rep, o, m->fs->blocksize, total, changed_blocks, m);
+	m->rep.nchanged = m->boot_changed;
 	if (total > fdb)
-		m->nchanged += total - fdb - count_unchanged(m, fdb, total - fdb);
+		m->rep.nchanged += total - fdb - count_unchanged(m, fdb, total - fdb);
 }
 
 /* The group metadata's blocks counted by @count (changed: claimed; or,
@@ -259,43 +214,34 @@ static void classify_metadata(struct rmap *m, uint64_t (*count)(struct rmap *, b
 	}
 }
 
-static void add_owner(struct rmap *m, const struct owner *o)
-{
-	if (m->nowners == m->cap) {
-		m->cap = m->cap ? m->cap * 2 : 256;
-		m->owners = xrealloc(m->owners, m->cap * sizeof(*m->owners));
-	}
-	m->owners[m->nowners++] = *o;
-}
-
 /* Data blocks [pblk, pblk + len) of the current inode. */
 static void owned_range(struct rmap *m, blk64_t pblk, uint64_t len, int initialised)
 {
 	uint64_t n = count_changed(m, pblk, len);
 
 	if (m->cur_meta != M_COUNT)
-		m->meta[m->cur_meta] += n;
+		m->rep.meta[m->cur_meta] += n;
 	else
 		m->cur.changed += n;
 	if (m->want_lost && initialised && m->cur_meta == M_COUNT)
 		m->cur.lost += count_unchanged(m, pblk, len);
-	else if (m->untrusted && initialised && m->cur_meta != M_COUNT)
-		m->meta_untrusted[m->cur_meta] += count_unchanged(m, pblk, len);
+	else if (m->rep.untrusted && initialised && m->cur_meta != M_COUNT)
+		m->rep.meta_untrusted[m->cur_meta] += count_unchanged(m, pblk, len);
 }
 
 static void owned_map_block(struct rmap *m, blk64_t blk)
 {
 	uint64_t n = count_changed(m, blk, 1);
 
-	if (m->untrusted && m->cur_meta == M_COUNT)
+	if (m->rep.untrusted && m->cur_meta == M_COUNT)
 		m->cur.lost += count_unchanged(m, blk, 1);
-	else if (m->untrusted)
-		m->meta_untrusted[m->cur_meta] += count_unchanged(m, blk, 1);
+	else if (m->rep.untrusted)
+		m->rep.meta_untrusted[m->cur_meta] += count_unchanged(m, blk, 1);
 	if (m->cur_meta != M_COUNT) {
-		m->meta[m->cur_meta] += n;
+		m->rep.meta[m->cur_meta] += n;
 	} else {
 		m->cur.maps += n;
-		m->meta[M_FILE_MAPS] += n;
+		m->rep.meta[M_FILE_MAPS] += n;
 	}
 }
 
@@ -391,7 +337,7 @@ static void scan_inodes(struct rmap *m)
 	for (;;) {
 		err = ext2fs_get_next_inode(scan, &ino, &inode);
 		if (err == EXT2_ET_BAD_BLOCK_IN_INODE_TABLE) {
-			m->unreadable_inodes++;
+			m->rep.unreadable_inodes++;
 			continue;
 		}
 		if (err)
@@ -413,7 +359,7 @@ static void scan_inodes(struct rmap *m)
 		m->cur.links = inode.i_links_count;
 		m->cur_meta = reserved_kind(fs, ino);
 		if (ext2fs_file_acl_block(fs, &inode))
-			m->meta[M_XATTR] += count_changed(m, ext2fs_file_acl_block(fs, &inode), 1);
+			m->rep.meta[M_XATTR] += count_changed(m, ext2fs_file_acl_block(fs, &inode), 1);
 		if (ext2fs_inode_has_valid_blocks2(fs, &inode)) {
 			if (inode.i_flags & EXT4_EXTENTS_FL)
 				err = inline_extents(m, &inode) ? 0 : walk_extents(m, ino, &inode);
@@ -425,23 +371,16 @@ static void scan_inodes(struct rmap *m)
 				      error_message(err));
 		}
 		if (m->cur_meta == M_COUNT && (m->cur.changed || m->cur.maps || m->cur.lost))
-			add_owner(m, &m->cur);
+			rmap_add_owner(&m->rep, &m->cur);
 	}
 	ext2fs_close_inode_scan(scan);
 }
 
 static int cmp_owner_ino(const void *a, const void *b)
 {
-	const struct owner *x = a, *y = b;
+	const struct rmap_owner *x = a, *y = b;
 
 	return x->ino < y->ino ? -1 : x->ino > y->ino;
-}
-
-static int cmp_owner_path(const void *a, const void *b)
-{
-	const struct owner *x = a, *y = b;
-
-	return strcmp(x->path, y->path);
 }
 
 struct name_ctx {
@@ -454,7 +393,7 @@ static int name_cb(ext2_ino_t dir, int entry, struct ext2_dir_entry *de, int off
 		   int blocksize, char *buf, void *priv)
 {
 	struct name_ctx *nc = priv;
-	struct owner key, *o;
+	struct rmap_owner key, *o;
 	int len = ext2fs_dirent_name_len(de);
 
 	(void)dir, (void)entry, (void)offset, (void)blocksize, (void)buf;
@@ -462,7 +401,7 @@ static int name_cb(ext2_ino_t dir, int entry, struct ext2_dir_entry *de, int off
 	    (len == 2 && de->name[0] == '.' && de->name[1] == '.'))
 		return 0;
 	key.ino = de->inode;
-	o = bsearch(&key, nc->m->owners, nc->m->nowners, sizeof(key), cmp_owner_ino);
+	o = bsearch(&key, nc->m->rep.owners, nc->m->rep.nowners, sizeof(key), cmp_owner_ino);
 	if (!o || o->name || LINUX_S_ISDIR(o->mode))
 		return 0;
 	o->parent = nc->dir;
@@ -483,28 +422,28 @@ static void name_owners(struct rmap *m)
 	size_t i;
 	char *p;
 
-	qsort(m->owners, m->nowners, sizeof(*m->owners), cmp_owner_ino);
-	for (i = 0; i < m->nowners; i++)
-		if (!LINUX_S_ISDIR(m->owners[i].mode))
+	qsort(m->rep.owners, m->rep.nowners, sizeof(*m->rep.owners), cmp_owner_ino);
+	for (i = 0; i < m->rep.nowners; i++)
+		if (!LINUX_S_ISDIR(m->rep.owners[i].mode))
 			nc.left++;
 	/* A new or renamed file changes its directory's blocks: look in the
 	 * changed directories first, the others only for names still missing. */
-	for (i = 0; i < m->nowners && nc.left; i++) {
-		if (!LINUX_S_ISDIR(m->owners[i].mode))
+	for (i = 0; i < m->rep.nowners && nc.left; i++) {
+		if (!LINUX_S_ISDIR(m->rep.owners[i].mode))
 			continue;
-		nc.dir = m->owners[i].ino;
+		nc.dir = m->rep.owners[i].ino;
 		ext2fs_dir_iterate2(m->fs, nc.dir, 0, NULL, name_cb, &nc);
 	}
 	for (i = 0; i < m->ndirs && nc.left; i++) {
-		struct owner key = { .ino = m->dirs[i] };
+		struct rmap_owner key = { .ino = m->dirs[i] };
 
-		if (bsearch(&key, m->owners, m->nowners, sizeof(key), cmp_owner_ino))
+		if (bsearch(&key, m->rep.owners, m->rep.nowners, sizeof(key), cmp_owner_ino))
 			continue; /* looked at above */
 		nc.dir = m->dirs[i];
 		ext2fs_dir_iterate2(m->fs, nc.dir, 0, NULL, name_cb, &nc);
 	}
-	for (i = 0; i < m->nowners; i++) {
-		struct owner *o = &m->owners[i];
+	for (i = 0; i < m->rep.nowners; i++) {
+		struct rmap_owner *o = &m->rep.owners[i];
 		char *dpath = NULL;
 		size_t len;
 
@@ -525,13 +464,12 @@ static void name_owners(struct rmap *m)
 		}
 		if (!o->path) {
 			p = xrealloc(NULL, 96);
-			snprintf(p, 96, "<inode %u: no name found (%s)>", o->ino,
+			snprintf(p, 96, "<inode %" PRIu64 ": no name found (%s)>", o->ino,
 				 o->links ? "directory entry not found" :
 				 "deleted while open: orphan");
 			o->path = p;
 		}
 	}
-	qsort(m->owners, m->nowners, sizeof(*m->owners), cmp_owner_path);
 }
 
 static void classify_rest(struct rmap *m)
@@ -550,336 +488,45 @@ static void classify_rest(struct rmap *m)
 			if (ext2fs_fast_test_block_bitmap2(m->claimed, b))
 				continue;
 			if (ext2fs_test_block_bitmap2(m->fs->block_map, b))
-				m->unowned++;
+				m->rep.unowned++;
 			else
-				m->free_blocks++;
+				m->rep.free_blocks++;
 		}
 	}
 }
 
-/* ---- --uncommitted --------------------------------------------------------- */
-
-struct urange {
-	uint64_t first, last; /* store chunks */
-};
-
-struct uncommitted {
-	uint64_t next_free, chunks;
-	uint32_t per_area;
-	struct urange *r;
-	size_t n, cap;
-};
-
-/* Add data chunk @c to the runs (an area chunk between two chunks does not
- * break a run). */
-static int add_uncommitted(void *data, uint64_t c)
-{
-	struct uncommitted *u = data;
-
-	u->chunks++;
-	if (u->n && (u->r[u->n - 1].last + 1 == c ||
-		     (u->r[u->n - 1].last + 2 == c &&
-		      snapcow_chunk_is_metadata(u->per_area, c - 1)))) {
-		u->r[u->n - 1].last = c;
-		return 0;
-	}
-	if (u->n == u->cap) {
-		u->cap = u->cap ? u->cap * 2 : 64;
-		u->r = xrealloc(u->r, u->cap * sizeof(*u->r));
-	}
-	u->r[u->n].first = u->r[u->n].last = c;
-	u->n++;
-	return 0;
-}
-
-static void scan_uncommitted(const struct viewset *vs, struct uncommitted *u)
-{
-	struct snapcow_store *s = vs->store;
-	struct snapcow_uncommitted sum;
-	int r;
-
-	memset(u, 0, sizeof(*u));
-	u->next_free = vs->stats.next_free;
-	u->per_area = snapcow_store_per_area(s);
-	r = snapcow_store_scan_uncommitted(s, u->next_free, add_uncommitted, u, &sum);
-	if (r < 0)
-		errx(EXIT_FAIL, "%s: cannot scan past next_free: %s", snapcow_store_name(s),
-		     snapcow_strerror(r));
-}
-
-/* ---- output ---------------------------------------------------------------- */
-
-static const char *file_kind(uint16_t mode)
-{
-	if (LINUX_S_ISDIR(mode))
-		return "directory";
-	if (LINUX_S_ISLNK(mode))
-		return "symlink";
-	if (LINUX_S_ISREG(mode))
-		return "file";
-	return "other";
-}
-
-static uint64_t count_owners(const struct rmap *m, int lost)
-{
-	uint64_t n = 0;
-
-	for (size_t i = 0; i < m->nowners; i++)
-		if (lost ? m->owners[i].lost != 0 : m->owners[i].changed || m->owners[i].maps)
-			n++;
-	return n;
-}
-
-static void print_files(const struct rmap *m)
-{
-	uint64_t files = count_owners(m, 0);
-
-	printf("\nfiles and directories with changed blocks: %" PRIu64 "\n", files);
-	if (files)
-		printf("%10s  %s\n", "blocks", "path");
-	for (size_t i = 0; i < m->nowners; i++) {
-		const struct owner *o = &m->owners[i];
-
-		if (!o->changed && !o->maps)
-			continue;
-		printf("%10" PRIu64 "  %s", o->changed + o->maps, o->path);
-		if (!LINUX_S_ISDIR(o->mode) && o->links > 1)
-			printf("  (%u links)", o->links);
-		printf("\n");
-	}
-}
-
-static void print_metadata(const struct rmap *m)
-{
-	printf("\nmetadata:\n");
-	for (int k = 0; k < M_COUNT; k++)
-		if (m->meta[k])
-			printf("%10" PRIu64 "  %s\n", m->meta[k], meta_names[k]);
-	printf("%10" PRIu64 "  free space: no file owns these blocks (deleted files, or\n"
-	       "            written by a file whose inode never reached the disk)\n",
-	       m->free_blocks);
-	if (m->unowned)
-		printf("%10" PRIu64 "  in use per the block bitmap, but no owner found\n",
-		       m->unowned);
-	if (m->unreadable_inodes)
-		printf("warning: %" PRIu64 " inodes could not be read\n", m->unreadable_inodes);
-}
-
-static void print_uncommitted(const struct rmap *m, const struct uncommitted *u)
-{
-	const uint64_t cb = m->vs->chunk_bytes;
-	uint64_t lost_files;
-
-	printf("\nuncommitted data: %" PRIu64 " chunk%s past next_free (chunk %" PRIu64 ") "
-	       "hold non-zero bytes\n", u->chunks, u->chunks == 1 ? "" : "s", u->next_free);
-	for (size_t i = 0; i < u->n; i++)
-		printf("  store chunks %" PRIu64 "..%" PRIu64 " (bytes %" PRIu64 "..%" PRIu64 ")\n",
-		       u->r[i].first, u->r[i].last, u->r[i].first * cb,
-		       (u->r[i].last + 1) * cb - 1);
-	if (u->chunks)
-		printf("  their origin chunks are unknown: the kernel never wrote their records, "
-		       "so they cannot be placed in the view\n");
-	if (!m->zero_origin)
-		return;
-	lost_files = count_owners(m, 1);
-	printf("\nfiles whose written data is not in the table: %" PRIu64 "\n", lost_files);
-	if (lost_files)
-		printf("  (zero origin: these blocks read as zeros; their data was never "
-		       "committed, possibly in the chunks above)\n%10s  %s\n", "blocks", "path");
-	for (size_t i = 0; i < m->nowners; i++)
-		if (m->owners[i].lost)
-			printf("%10" PRIu64 "  %s\n", m->owners[i].lost, m->owners[i].path);
-}
-
-/* ---- --trust ------------------------------------------------------------------ */
-
-static void print_trust(const struct rmap *m)
-{
-	const struct viewset *vs = m->vs;
-	uint64_t files = 0;
-
-	printf("\ntrust: %s\n", trust_verdict(vs->invalid, m->zero_origin ? TRUST_ORIGIN_ZERO :
-							    TRUST_ORIGIN_REAL));
-	if (!m->untrusted) {
-		printf("  no part of the view is untrustworthy: no file is listed\n");
-		return;
-	}
-	for (size_t i = 0; i < m->nowners; i++)
-		files += m->owners[i].lost != 0;
-	printf("files and directories with blocks in chunks not in the table (the origin now, "
-	       "possibly newer than the snapshot): %" PRIu64 "\n", files);
-	if (files)
-		printf("%10s  %s\n", "blocks", "path");
-	for (size_t i = 0; i < m->nowners; i++)
-		if (m->owners[i].lost)
-			printf("%10" PRIu64 "  %s\n", m->owners[i].lost, m->owners[i].path);
-	printf("metadata in those chunks:\n");
-	for (int k = 0; k < M_COUNT; k++)
-		if (m->meta_untrusted[k])
-			printf("%10" PRIu64 "  %s\n", m->meta_untrusted[k], meta_names[k]);
-}
-
-static json_object *trust_json(const struct rmap *m)
-{
-	json_object *t = json_object_new_object(), *a = json_object_new_array(), *md, *f;
-
-	json_object_object_add(t, "untrustworthy_part", json_object_new_boolean(m->untrusted));
-	json_object_object_add(t, "verdict", json_object_new_string(trust_verdict(
-		m->vs->invalid, m->zero_origin ? TRUST_ORIGIN_ZERO : TRUST_ORIGIN_REAL)));
-	for (size_t i = 0; m->untrusted && i < m->nowners; i++) {
-		const struct owner *w = &m->owners[i];
-
-		if (!w->lost)
-			continue;
-		f = json_object_new_object();
-		fsview_json_add_u64(f, "inode", w->ino);
-		json_object_object_add(f, "path", json_object_new_string(w->path));
-		json_object_object_add(f, "kind", json_object_new_string(file_kind(w->mode)));
-		fsview_json_add_u64(f, "untrusted_blocks", w->lost);
-		json_object_array_add(a, f);
-	}
-	json_object_object_add(t, "files", a);
-	md = json_object_new_object();
-	for (int k = 0; k < M_COUNT; k++)
-		fsview_json_add_u64(md, meta_keys[k], m->meta_untrusted[k]);
-	json_object_object_add(t, "metadata", md);
-	return t;
-}
-
-static void print_human(const struct rmap *m, const struct uncommitted *u)
-{
-	fsview_print_store(m->fv, 13);
-	printf("filesystem:  %s, %u-byte blocks, %llu blocks\n", m->fstype, m->fs->blocksize,
-	       (unsigned long long)ext2fs_blocks_count(m->fs->super));
-	printf("changed:     %" PRIu64 " chunks, %" PRIu64 " filesystem blocks", m->chunks,
-	       m->nchanged);
-	if (m->chunks_past_end)
-		printf(" (%" PRIu64 " chunks past the end of the filesystem)", m->chunks_past_end);
-	printf("\n");
-	print_files(m);
-	print_metadata(m);
-	if (m->want_uncommitted)
-		print_uncommitted(m, u);
-	if (m->want_trust)
-		print_trust(m);
-}
-
-static json_object *files_json(const struct rmap *m)
-{
-	json_object *a = json_object_new_array(), *f;
-
-	for (size_t i = 0; i < m->nowners; i++) {
-		const struct owner *w = &m->owners[i];
-
-		if (!w->changed && !w->maps && !(m->want_uncommitted && m->zero_origin))
-			continue; /* only --trust's */
-		f = json_object_new_object();
-		fsview_json_add_u64(f, "inode", w->ino);
-		json_object_object_add(f, "path", json_object_new_string(w->path));
-		json_object_object_add(f, "kind", json_object_new_string(file_kind(w->mode)));
-		json_object_object_add(f, "links", json_object_new_int(w->links));
-		fsview_json_add_u64(f, "changed_blocks", w->changed);
-		fsview_json_add_u64(f, "changed_map_blocks", w->maps);
-		if (m->want_uncommitted && m->zero_origin)
-			fsview_json_add_u64(f, "uncommitted_blocks", w->lost);
-		json_object_array_add(a, f);
-	}
-	return a;
-}
-
-static json_object *uncommitted_json(const struct uncommitted *u)
-{
-	json_object *f = json_object_new_object(), *a = json_object_new_array(), *r;
-
-	fsview_json_add_u64(f, "next_free", u->next_free);
-	fsview_json_add_u64(f, "chunks", u->chunks);
-	for (size_t i = 0; i < u->n; i++) {
-		r = json_object_new_object();
-		fsview_json_add_u64(r, "first_chunk", u->r[i].first);
-		fsview_json_add_u64(r, "last_chunk", u->r[i].last);
-		json_object_array_add(a, r);
-	}
-	json_object_object_add(f, "ranges", a);
-	json_object_object_add(f, "origin_chunks_known", json_object_new_boolean(0));
-	return f;
-}
-
-static void print_json(const struct rmap *m, const struct uncommitted *u)
-{
-	json_object *o = fsview_json_new(m->fv), *md;
-
-	json_object_object_add(o, "type", json_object_new_string(m->fstype));
-	fsview_json_add_u64(o, "block_size", m->fs->blocksize);
-	fsview_json_add_u64(o, "blocks", ext2fs_blocks_count(m->fs->super));
-	fsview_json_add_u64(o, "changed_chunks", m->chunks);
-	fsview_json_add_u64(o, "changed_blocks", m->nchanged);
-	fsview_json_add_u64(o, "chunks_past_end", m->chunks_past_end);
-	json_object_object_add(o, "files", files_json(m));
-	md = json_object_new_object();
-	for (int k = 0; k < M_COUNT; k++)
-		fsview_json_add_u64(md, meta_keys[k], m->meta[k]);
-	json_object_object_add(o, "metadata", md);
-	fsview_json_add_u64(o, "free_blocks", m->free_blocks);
-	fsview_json_add_u64(o, "unowned_blocks", m->unowned);
-	if (m->want_uncommitted)
-		json_object_object_add(o, "uncommitted", uncommitted_json(u));
-	if (m->want_trust)
-		json_object_object_add(o, "trust", trust_json(m));
-	fsview_json_print(o);
-}
-
 /* ---- the mapping -------------------------------------------------------------- */
 
-static void rmap_free(struct rmap *m, struct uncommitted *u)
+int rmap_ext2(struct fsview *fv, const struct rmap_opts *o)
 {
-	for (size_t i = 0; i < m->nowners; i++) {
-		free(m->owners[i].name);
-		free(m->owners[i].path);
-	}
-	free(m->owners);
-	free(m->dirs);
-	free(u->r);
-	ext2fs_free_block_bitmap(m->changed);
-	ext2fs_free_block_bitmap(m->claimed);
-}
-
-int rmap_ext2(struct fsview *fv, const struct rmap_ext2_opts *o)
-{
-	struct uncommitted u = { 0 };
 	struct rmap m = { 0 };
 	errcode_t err;
 
-	m.fv = fv;
+	rmap_report_init(&m.rep, fv, o, meta_kinds, M_COUNT);
 	m.fs = fv->fs;
 	m.vs = &fv->vs;
-	m.zero_origin = fv->vs.zero_origin;
-	m.want_uncommitted = o->uncommitted;
-	m.want_trust = o->trust;
-	m.untrusted = o->trust && trust_origin_now_untrusted(fv->vs.invalid, m.zero_origin ?
-							     TRUST_ORIGIN_ZERO : TRUST_ORIGIN_REAL);
-	m.want_lost = (o->uncommitted && m.zero_origin && o->from == 0 && o->to == UINT64_MAX) ||
-		      m.untrusted;
-	snprintf(m.fstype, sizeof(m.fstype), "%s",
+	m.want_lost = m.rep.want_lost;
+	snprintf(m.rep.fstype, sizeof(m.rep.fstype), "%s",
 		 fv->probed == 1 ? fv->type : "ext2/3/4 (libblkid: none)");
+	m.rep.block_size = m.fs->blocksize;
+	m.rep.blocks = ext2fs_blocks_count(m.fs->super);
+	m.rep.unowned_text = "in use per the block bitmap, but no owner found";
 	err = ext2fs_read_bitmaps(m.fs);
 	if (err)
 		errx(EXIT_FAIL, "%s: cannot read the filesystem's bitmaps: %s", fv->store,
 		     error_message(err));
 	m.fs->default_bitmap_type = EXT2FS_BMAP64_RBTREE;
-	build_changed(&m, o->from, o->to);
-	classify_metadata(&m, count_changed, m.meta);
-	if (m.untrusted)
-		classify_metadata(&m, count_unchanged, m.meta_untrusted);
+	build_changed(&m, o);
+	classify_metadata(&m, count_changed, m.rep.meta);
+	if (m.rep.untrusted)
+		classify_metadata(&m, count_unchanged, m.rep.meta_untrusted);
 	scan_inodes(&m);
 	name_owners(&m);
 	classify_rest(&m);
-	if (o->uncommitted)
-		scan_uncommitted(m.vs, &u);
-	if (fv->format == FSVIEW_JSON)
-		print_json(&m, &u);
-	else
-		print_human(&m, &u);
-	rmap_free(&m, &u);
+	rmap_report_finish(&m.rep, o);
+	free(m.dirs);
+	ext2fs_free_block_bitmap(m.changed);
+	ext2fs_free_block_bitmap(m.claimed);
 	ext2fs_close_free(&fv->fs);
 	return ext2view_refused_writes() ? EXIT_FAIL : EXIT_OK;
 }

@@ -297,7 +297,7 @@ void fault_step(void *data, enum snapcow_rewrite_step step)
 		fault_point(names[step]);
 }
 
-static uint64_t now_ns(void)
+uint64_t now_ns(void)
 {
 	struct timespec ts;
 

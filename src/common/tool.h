@@ -115,6 +115,9 @@ void fault_point(const char *name);
  * after-write). */
 void fault_step(void *data, enum snapcow_rewrite_step step);
 
+/* CLOCK_MONOTONIC in nanoseconds (progress, and the costs reports show). */
+uint64_t now_ns(void);
+
 /* A progress bar on stderr, shown only when stderr is a terminal and the
  * verbosity is not quiet; redrawn at most 10 times a second. */
 struct progress {

@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * snap_fsck: check the ext2/3/4 filesystem inside a dm-snapshot view (the
- * store plus its origin, or a zero origin) without the kernel: libext2fs
- * reads the view through libsnapcow.  Nothing is ever written to the store
- * or the origin (both are opened read-only).  The check is
- * src/common/fsck_ext2.c; this file parses the options.
+ * snap_fsck: check the ext2/3/4, XFS or btrfs filesystem inside a
+ * dm-snapshot view (the store plus its origin, or a zero origin) without
+ * activating it: libext2fs reads the view through libsnapcow, XFS's and
+ * btrfs's own tools read a temporary copy.  Nothing is ever written to the
+ * store or the origin (both are opened read-only).  The checks are
+ * src/common/fsck*.c; this file parses the options.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "fsck_ext2.h"
+#include "fsck.h"
 #include "fsview.h"
 #include "tool.h"
 
@@ -18,33 +19,40 @@ static void NORETURN usage(void)
 {
 	printf(FSVIEW_USAGE
 	       "\n"
-	       "Check the ext2/3/4 filesystem inside a snapshot, read through the COW\n"
-	       "store and its origin without the kernel.  Never writes anything.\n"
+	       "Check the ext2/3/4, XFS or btrfs filesystem inside a snapshot, read through\n"
+	       "the COW store and its origin without activating it.  Never writes them.\n"
 	       "\n"
 	       "Options:\n"
 	       VIEWOPT_HELP
-	       "      --full              also run e2fsck -fn on a sparse temporary copy\n"
-	       "                          of the view (in $TMPDIR, default /var/tmp)\n"
+	       "      --full              also run the filesystem's checker (e2fsck -fn,\n"
+	       "                          xfs_repair -n, btrfs check --readonly) on a sparse\n"
+	       "                          temporary copy of the view (in $TMPDIR, default\n"
+	       "                          /var/tmp); XFS: a dirty log is replayed on the copy\n"
+	       "                          first, by a private mount\n"
+	       "      --no-log-replay     with --full: never mount the copy (XFS)\n"
 	       FSVIEW_HELP_FORMAT
 	       "  -q, --quiet             print only errors\n"
 	       FSVIEW_HELP_STD
 	       "\n"
-	       "Exit status: 0 clean, 2 not an ext2/3/4 filesystem, 4 errors or journal\n"
-	       "recovery or orphans pending, 8 operational error, 16 usage error.\n",
+	       "Exit status: 0 clean, 2 a filesystem it does not check, 4 errors or journal\n"
+	       "or log recovery or orphans pending, 8 operational error, 16 usage error.\n",
 	       program_name, program_name);
 	exit(FSCK_EXIT_OK);
 }
+
+enum { OPT_NO_LOG_REPLAY = 0x2000 };
 
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		VIEWOPT_LONGOPTS,
 		{ "full", no_argument, NULL, 'F' },
+		{ "no-log-replay", no_argument, NULL, OPT_NO_LOG_REPLAY },
 		FSVIEW_LONGOPTS,
 		{ "quiet", no_argument, NULL, 'q' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct fsck_ext2_opts o = { 0 };
+	struct fsck_opts o = { 0 };
 	struct fsview fv;
 	int c, code;
 
@@ -53,13 +61,15 @@ int main(int argc, char **argv)
 	while ((c = fsview_getopt(&fv, argc, argv, "f:qhV", longopts, usage)) != -1) {
 		if (c == 'F') {
 			o.full = 1;
+		} else if (c == OPT_NO_LOG_REPLAY) {
+			o.no_log_replay = 1;
 		} else if (c == 'q') {
 			o.quiet = 1;
 			tool_set_verbosity(0);
 		}
 	}
 	fsview_open(&fv, argc, argv, "checking");
-	code = fsck_ext2(&fv, &o);
+	code = fsck_view(&fv, &o);
 	fsview_close(&fv);
 	return code;
 }

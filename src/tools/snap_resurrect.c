@@ -4,13 +4,16 @@
  * thin volume whose pool ran out of space, back in one command.  LVM is
  * read and changed through liblvm2cmd (src/common/lvm.c), the live
  * device-mapper tables and status through libdevmapper, the COW header is
- * rewritten with libsnapcow (undo file first), e2fsck runs as a child.
+ * rewritten with libsnapcow (undo file first), the filesystem's own checker
+ * runs as a child (src/common/devcheck.c).
  *
  * This file is the options; the work is src/common/resurrect*.c:
  *   classify -> plan (a pure function) -> execute -> report.
  * For a snapshot the plan is: check the COW table -> lvextend -> lvchange
  * -an -> set the header valid on a temporary dm device over the COW's
- * extents -> lvchange -ay -> confirm the status -> e2fsck -fy, e2fsck -fn.
+ * extents -> lvchange -ay -> confirm the status -> check the filesystem
+ * (e2fsck -fy, -fn; XFS: log replay by a private mount, xfs_repair -n;
+ * btrfs: log tree replay, btrfs check --readonly).
  */
 #include <ctype.h>
 #include <getopt.h>
@@ -36,7 +39,10 @@ static void __attribute__((noreturn)) usage(void)
 	       " -n, --dry-run              print the plan, change nothing\n"
 	       "     --size +N|N            grow the COW (or pool data) by N, or to N\n"
 	       "     --auto                 choose the size (default)\n"
-	       "     --no-fsck              do not run e2fsck afterwards\n"
+	       "     --no-fsck              do not check the filesystem afterwards\n"
+	       "     --zero-log             XFS, btrfs: if a mount cannot replay the log,\n"
+	       "                            destroy it (xfs_repair -L, btrfs rescue zero-log):\n"
+	       "                            the changes in it are lost\n"
 	       "     --accept-origin-drift  resurrect a snapshot of a real origin anyway\n"
 	       " -f, --format human|json    report format (default human)\n"
 	       " -y, --yes                  do not ask for confirmation\n"
@@ -90,12 +96,13 @@ static void parse_size_option(const char *arg, struct resurrect_opts *o)
 
 static void parse_options(int argc, char **argv, struct resurrect_opts *o)
 {
-	enum { OPT_SIZE = 256, OPT_AUTO, OPT_NO_FSCK, OPT_DRIFT };
+	enum { OPT_SIZE = 256, OPT_AUTO, OPT_NO_FSCK, OPT_DRIFT, OPT_ZERO_LOG };
 	static const struct option longopts[] = {
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "size", required_argument, NULL, OPT_SIZE },
 		{ "auto", no_argument, NULL, OPT_AUTO },
 		{ "no-fsck", no_argument, NULL, OPT_NO_FSCK },
+		{ "zero-log", no_argument, NULL, OPT_ZERO_LOG },
 		{ "accept-origin-drift", no_argument, NULL, OPT_DRIFT },
 		{ "format", required_argument, NULL, 'f' },
 		{ "yes", no_argument, NULL, 'y' },
@@ -121,6 +128,9 @@ static void parse_options(int argc, char **argv, struct resurrect_opts *o)
 			break;
 		case OPT_DRIFT:
 			o->accept_drift = 1;
+			break;
+		case OPT_ZERO_LOG:
+			o->zero_log = 1;
 			break;
 		case 'f':
 			o->json = parse_format(optarg, formats, EXIT_FAIL) == 1;

@@ -213,8 +213,20 @@ static void test_sparse(void)
 	CHECK(same(p.steps[3].text, "lvchange -ay vg/virt and check that the kernel loaded the "
 		   "3840 exceptions"));
 	CHECK_EQ(p.steps[4].type, STEP_FSCK);
-	CHECK(same(p.steps[4].text, "if it holds ext2/3/4: e2fsck -fy, then e2fsck -fn"));
+	CHECK(same(p.steps[4].text, "check the filesystem with its own tool (ext2/3/4: e2fsck "
+		   "-fy, then -fn; XFS: log replay by a private mount, then xfs_repair -n; btrfs: "
+		   "log tree replay, then btrfs check --readonly)"));
 	CHECK(strstr(p.message, "vg/virt is valid again; everything the kernel committed") != NULL);
+	/* --zero-log is named in the plan; --no-fsck says there is no check */
+	o.zero_log = 1;
+	resurrect_plan(&f, &o, &p);
+	CHECK(strstr(p.steps[4].text, "; --zero-log: xfs_repair -L or btrfs rescue zero-log if a "
+		     "mount cannot replay the log") != NULL);
+	o.zero_log = 0;
+	o.no_fsck = 1;
+	resurrect_plan(&f, &o, &p);
+	CHECK(same(p.steps[4].text, "no filesystem check (--no-fsck)"));
+	o.no_fsck = 0;
 
 	/* --size +8M: 24 MiB, no cap; --size 8M would shrink it */
 	o.size_mode = RESURRECT_SIZE_ADD;

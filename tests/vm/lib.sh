@@ -40,6 +40,18 @@ sr_done() {
 
 drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; }
 
+# load_fs TYPE: insmod filesystem TYPE's modules (xfs, btrfs: /etc/modules.fs,
+# dependencies first); fails unless the kernel then lists TYPE
+load_fs() {
+	while read -r _fs _ko; do
+		[ "$_fs" = "$1" ] || continue
+		insmod "$_ko" 2>/dev/null ||
+			grep -q "^$(basename "${_ko%.ko}" | tr - _) " /proc/modules ||
+			echo "load_fs: insmod $_ko failed"
+	done </etc/modules.fs
+	grep -qw "$1" /proc/filesystems
+}
+
 # dev_md5 DEV: md5 of a whole device, read with O_DIRECT after dropping caches
 dev_md5() {
 	drop_caches

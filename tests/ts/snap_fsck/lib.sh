@@ -129,3 +129,64 @@ t += sum(d["metadata"].values()) + d["free_blocks"] + d["unowned_blocks"]
 print("accounted for: %d of %d changed blocks" % (t, d["changed_blocks"]))
 EOP
 }
+
+# --- XFS and btrfs fixtures written by the real kernel (tests/data/kernel) ---
+
+# fixture_info NAME KEY: KEY=... of tests/data/kernel/NAME/info
+fixture_info() {
+	sed -n "s/^$2=//p" "$DATA/kernel/$1/info" | head -n1
+}
+
+# tidy: what differs between runs and machines in snap_fsck's and snap_rmap's
+# reports (copy and replay times; xfs_repair's remark about the filesystem
+# holding its image, and the order its threads finish AGs in)
+tidy() {
+	sed -e 's/ in [0-9][0-9.]* s\b/ in N s/g' \
+		-e '/^  |         - agno = [0-9]*$/d' \
+		-e '/^  | Cannot get host filesystem geometry\.$/d' \
+		-e '/^  | Repair may fail if there is a sector size mismatch between$/d' \
+		-e '/^  | the image and the host filesystem\.$/d'
+}
+
+# can_mount TYPE: true when this machine can mount TYPE (root, and the kernel
+# has it or loads it); else false and the reason on stdout
+can_mount() {
+	[ "$(id -u)" = 0 ] || { echo "needs root to mount a copy"; return 1; }
+	grep -qw "$1" /proc/filesystems || modprobe -q "$1" 2>/dev/null
+	grep -qw "$1" /proc/filesystems || { echo "this kernel cannot mount $1"; return 1; }
+	[ -r /dev/loop-control ] && [ -w /dev/loop-control ] || { echo "no loop devices here (/dev/loop-control)"; return 1; }
+}
+
+# kernel_files_agree JSON LISTING: snap_rmap's regular files (JSON) against
+# what a mount of the kernel's own view listed ("inode blocks links size
+# path", one line per name): every file the kernel has is named once, under
+# one of its names, with the kernel's inode number, block and link counts,
+# and there is no other.  Prints "the kernel agrees: N files" or each
+# difference.
+kernel_files_agree() {
+	python3 - "$@" <<'EOP'
+import json, sys
+d = json.load(open(sys.argv[1]))
+kernel = {}
+for line in open(sys.argv[2]):
+    ino, blocks, links, size, path = line.rstrip("\n").split(" ", 4)
+    e = kernel.setdefault(path, {"ino": int(ino), "blocks": int(blocks), "links": int(links)})
+files = [f for f in d["files"] if f["kind"] == "file"]
+seen, bad = set(), 0
+for f in files:
+    k = kernel.get(f["path"])
+    n = f["changed_blocks"] + f["changed_map_blocks"]
+    if not k:
+        print("snap_rmap names %s, the kernel has no such file" % f["path"]); bad += 1; continue
+    if (k["ino"], k["blocks"], k["links"]) != (f["inode"], n, f["links"]):
+        print("%s: kernel inode %d, %d blocks, %d links; snap_rmap inode %d, %d blocks, %d links"
+              % (f["path"], k["ino"], k["blocks"], k["links"], f["inode"], n, f["links"])); bad += 1
+    seen.add(k["ino"])
+for p, k in sorted(kernel.items()):
+    if k["ino"] not in seen:
+        print("the kernel has %s (inode %d), snap_rmap does not name it" % (p, k["ino"])); bad += 1
+        seen.add(k["ino"])
+if not bad:
+    print("the kernel agrees: %d files" % len(files))
+EOP
+}
