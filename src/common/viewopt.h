@@ -60,6 +60,10 @@ struct viewopt {
 	/* Set by tools that write the view out (snap_extract): a --size
 	 * larger than the origin is refused instead of read as zeros. */
 	int size_within_origin;
+	/* Why this tool refuses an invalid store, and what to do instead
+	 * (NULL: the kernel would refuse to read it, --ignore-invalid reads
+	 * what it committed). */
+	const char *invalid_refusal;
 	struct volume_opts vol; /* --pv, --metadata */
 };
 
@@ -101,5 +105,10 @@ void viewset_close(struct viewset *vs);
  * gives: the table as of the overflow, what the origin may hold now, and
  * how much data past the table was never committed. */
 void viewset_warn_invalid(struct viewset *vs, const char *store, int zero_origin);
+
+/* Warn what the table holds that the view does not show: records of an
+ * old chunk that a later record remaps again, exceptions past the end of
+ * the view. */
+void viewset_warn_table(const struct viewset *vs, const char *store);
 
 #endif
