@@ -245,6 +245,13 @@ void dstream_state_free(struct dstream_state *st)
 	st->hash = NULL;
 }
 
+static uint64_t state_runs(const struct dstream_state *st, uint64_t *bytes)
+{
+	if (bytes)
+		*bytes = st->data_bytes;
+	return st->runs;
+}
+
 /* ---- Writing ----------------------------------------------------------------- */
 
 struct dstream_writer {
@@ -419,9 +426,7 @@ uint64_t dstream_writer_pos(const struct dstream_writer *w)
 
 uint64_t dstream_writer_runs(const struct dstream_writer *w, uint64_t *bytes)
 {
-	if (bytes)
-		*bytes = w->st.data_bytes;
-	return w->st.runs;
+	return state_runs(&w->st, bytes);
 }
 
 void dstream_writer_free(struct dstream_writer *w)
@@ -763,9 +768,7 @@ void dstream_reader_state(const struct dstream_reader *r, struct dstream_state *
 
 uint64_t dstream_reader_runs(const struct dstream_reader *r, uint64_t *bytes)
 {
-	if (bytes)
-		*bytes = r->st.data_bytes;
-	return r->st.runs;
+	return state_runs(&r->st, bytes);
 }
 
 void dstream_reader_free(struct dstream_reader *r)

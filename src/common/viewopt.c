@@ -197,10 +197,10 @@ void viewopt_open(const struct viewopt *o, const char *store_path, struct viewse
 	}
 	vs->chunk_bytes = snapcow_store_chunk_bytes(vs->store);
 	vs->invalid = snapcow_store_header(vs->store)->valid == 0;
-	if (vs->invalid && !o->ignore_invalid && !o->invalid_is_warning)
-		errx(fail_code, "%s: store is marked invalid (valid flag 0 at byte offset 4): %s",
-		     store_path, o->invalid_refusal ? o->invalid_refusal :
-		     "the kernel would refuse to read it; --ignore-invalid reads what it committed");
+	if (vs->invalid && !o->ignore_invalid && !o->invalid_is_warning && !o->invalid_deferred)
+		errx(fail_code, "%s: store is marked invalid (valid flag 0 at byte offset 4): "
+		     "the kernel would refuse to read it; --ignore-invalid reads what it "
+		     "committed", store_path);
 	vs->size = o->size ? o->size : osize;
 	if (!vs->size)
 		errx(fail_code, "%s: the origin is empty", o->origin);
@@ -208,7 +208,7 @@ void viewopt_open(const struct viewopt *o, const char *store_path, struct viewse
 	r = snapcow_store_scan(vs->store, &vs->stats);
 	if (r < 0)
 		lib_failed(fail_code, mark, r, "%s: cannot read the exception table", store_path);
-	if (vs->invalid)
+	if (vs->invalid && !o->invalid_deferred)
 		viewset_warn_invalid(vs, store_path, vs->zero_origin);
 	r = snapcow_map_new(vs->store, &map);
 	if (r < 0)

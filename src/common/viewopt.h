@@ -60,10 +60,10 @@ struct viewopt {
 	/* Set by tools that write the view out (snap_extract): a --size
 	 * larger than the origin is refused instead of read as zeros. */
 	int size_within_origin;
-	/* Why this tool refuses an invalid store, and what to do instead
-	 * (NULL: the kernel would refuse to read it, --ignore-invalid reads
-	 * what it committed). */
-	const char *invalid_refusal;
+	/* Set by tools whose refusal of an invalid store depends on what they
+	 * were asked for (snap_delta): viewopt_open() neither refuses nor
+	 * warns; the caller does (viewset_warn_invalid()). */
+	int invalid_deferred;
 	struct volume_opts vol; /* --pv, --metadata */
 };
 

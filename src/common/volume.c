@@ -336,6 +336,11 @@ void volume_open(const struct volume_opts *o, const char *name, struct volume *v
 		snprintf(v->origin_where, sizeof(v->origin_where), "zero target");
 }
 
+const struct lvm_vg *volume_vg(const struct volume *v)
+{
+	return find_vg(&v->set, v->vg);
+}
+
 void volume_close(struct volume *v)
 {
 	snapcow_dev_free(v->cow);

@@ -88,6 +88,9 @@ struct volume {
 void volume_open(const struct volume_opts *o, const char *name, struct volume *v, int code);
 void volume_close(struct volume *v);
 
+/* Returns: the volume group of an open volume (its metadata as chosen). */
+const struct lvm_vg *volume_vg(const struct volume *v);
+
 /* The store of the operand: a path (opened as it is), or a volume name
  * (through volume_open(), whose result is kept in *@v for the origin and
  * size; v->kind is VOLUME_OTHER for a path).  Exits @code on failure. */
