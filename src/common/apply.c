@@ -39,6 +39,7 @@ static int open_input(struct apply *a)
 		warnx("refusing to read a stream from a terminal (use -i STREAM or a pipe)");
 		return -1;
 	}
+	pipe_grow(a->in_fd, DSTREAM_PIPE_BYTES);
 	return 0;
 }
 
@@ -103,6 +104,9 @@ static void describe(const struct apply *a)
 	if (h->kind == DSTREAM_UNDO)
 		printf("%s: undo stream of %s (a %s volume): what %s overwrote on it\n", a->in_name,
 		       h->source, size, h->program);
+	else if (h->kind == DSTREAM_FULL && !h->table_xxh)
+		printf("%s: full stream of %s (a %s volume), made by %s\n", a->in_name, h->source,
+		       size, h->program);
 	else
 		printf("%s: %s stream of %s (a %s volume, %" PRIu64 " chunks in its table), made by "
 		       "%s\n", a->in_name, dstream_kind_name(h->kind), h->source, size,

@@ -304,6 +304,7 @@ static int start_stream(struct delta *d, const struct outfile_input *inputs)
 
 	if (r < 0)
 		return r;
+	pipe_grow(d->out.fd, DSTREAM_PIPE_BYTES);
 	r = dstream_writer_new(d->out.fd, &d->h, d->o->zstd_level, &d->w);
 	if (r < 0)
 		warnx("cannot write %s: %s", d->out.name, strerror(-r));

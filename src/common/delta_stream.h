@@ -41,6 +41,7 @@
 #define DSTREAM_END_BYTES 32U
 #define DSTREAM_RUN_MAX (8U << 20)   /* the longest run (or zero run) a reader accepts */
 #define DSTREAM_RUN_WRITE (4U << 20) /* the longest run snaprescue writes */
+#define DSTREAM_PIPE_BYTES (1 << 20) /* the pipe buffer a writer or reader asks for */
 
 /* What the runs hold. */
 enum dstream_kind {

@@ -92,6 +92,14 @@ ssize_t read_upto(int fd, void *buf, size_t len)
 	return (ssize_t)done;
 }
 
+void pipe_grow(int fd, int bytes)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
+		(void)fcntl(fd, F_SETPIPE_SZ, bytes);
+}
+
 int fd_size(int fd, const struct stat *st, uint64_t *size)
 {
 	struct stat own;

@@ -30,6 +30,11 @@ int write_full(int fd, const void *buf, size_t len);
  * -errno. */
 ssize_t read_upto(int fd, void *buf, size_t len);
 
+/* If @fd is a pipe, ask for a buffer of @bytes (fewer context switches for
+ * a stream of large records; the kernel may give less, e.g. above
+ * /proc/sys/fs/pipe-max-size, and that is fine). */
+void pipe_grow(int fd, int bytes);
+
 /* Size in bytes of the regular file or block device open on @fd; @st is its
  * fstat() or NULL.  Returns 0, -EISDIR, -EINVAL (neither a regular file nor
  * a block device) or -errno. */
