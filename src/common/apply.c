@@ -286,6 +286,12 @@ static int apply_stream(struct apply *a)
 	if (batch_flush(a) < 0)
 		return -1;
 	progress_end(&a->bar);
+	if (r == 1 && a->runs < a->nosave_to) {
+		warnx("%s ends after %" PRIu64 " runs, before run %" PRIu64 " that the interrupted "
+		      "apply had reached: not the stream it read", a->in_name, a->runs,
+		      a->nosave_to - 1);
+		return -1;
+	}
 	if (r == 1)
 		return 0;
 	a->stream_err = r;
