@@ -20,7 +20,7 @@ die() { echo "bench: $*" >&2; exit 1; }
 build_helpers() {
 	mkdir -p "$BUILD/bench"
 	local f
-	for f in gen metaread floorwrite; do
+	for f in gen metaread floorwrite blockcmp rangecopy; do
 		if [ ! -x "$BUILD/bench/$f" ] || [ "$TOP/bench/$f.c" -nt "$BUILD/bench/$f" ]; then
 			$CC -O2 -std=gnu11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Wall -Wextra \
 				-I"$TOP/include" -o "$BUILD/bench/$f" "$TOP/bench/$f.c" \
@@ -31,6 +31,9 @@ build_helpers() {
 	GEN=$BUILD/bench/gen
 	METAREAD=$BUILD/bench/metaread
 	FLOORWRITE=$BUILD/bench/floorwrite
+	BLOCKCMP=$BUILD/bench/blockcmp
+	RANGECOPY=$BUILD/bench/rangecopy
+	IOREAD=$BUILD/tests/helpers/ioread
 }
 
 # bench_dir NEED_GIB: create BENCH_DIR after checking free space.

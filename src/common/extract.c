@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,7 @@
 #include <unistd.h>
 
 #include "extract.h"
+#include "outfile.h"
 #include "tool.h"
 
 #define STAGE_BYTES (8U << 20) /* staging buffer: one output range */
@@ -367,208 +367,42 @@ int extract_copy_sparse(struct snapcow_view *v, int fd, uint64_t off, uint64_t l
 
 /* ---- The output of extract_view() -------------------------------------- */
 
-/* The file we created, removed on failure and on SIGINT/SIGTERM/SIGHUP. */
-static char *volatile created_path;
-static const int signals[] = { SIGINT, SIGTERM, SIGHUP };
-static struct sigaction old_actions[3];
-static int caught[3];
-
-static void on_signal(int sig)
-{
-	char *path = created_path;
-
-	if (path)
-		unlink(path);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-/* Catch the signals that end the process while the file is written (an
- * ignored one, e.g. SIGHUP under nohup, stays ignored), or give them back
- * their old actions. */
-static void catch_signals(int on)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-	size_t i;
-
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < 3; i++) {
-		if (!on) {
-			if (caught[i])
-				sigaction(signals[i], &old_actions[i], NULL);
-			caught[i] = 0;
-		} else if (sigaction(signals[i], NULL, &old_actions[i]) == 0 &&
-			   old_actions[i].sa_handler != SIG_IGN) {
-			caught[i] = sigaction(signals[i], &sa, NULL) == 0;
-		}
-	}
-}
-
-/* Forget the file created (it is complete, or removed). */
-static void forget_created(void)
-{
-	char *path = created_path;
-
-	created_path = NULL;
-	free(path);
-}
-
-/* Returns: -@e, after saying "@what @name: strerror(@e)". */
-static int failed(const char *what, const char *name, int e)
-{
-	warnx("%s %s: %s", what, name, strerror(e));
-	return -e;
-}
-
-/* Returns: "store" or "origin" if @st is one of the inputs of @vs (a PV
- * image of a volume too), else NULL. */
-static const char *input_of(const struct stat *st, const struct viewset *vs)
-{
-	if (dev_reads_file(snapcow_store_dev(vs->store), st))
-		return "store";
-	if (dev_reads_file(snapcow_view_origin(vs->view), st))
-		return "origin";
-	return NULL;
-}
-
-static int open_stream(struct job *j, const struct viewset *vs)
-{
-	struct stat st;
-	const char *input;
-
-	j->fd = STDOUT_FILENO;
-	j->name = "stdout";
-	if (isatty(j->fd)) {
-		warnx("refusing to write the snapshot to a terminal (use -o OUT or a pipe)");
-		return -ENOTTY;
-	}
-	input = fstat(j->fd, &st) == 0 ? input_of(&st, vs) : NULL;
-	if (input) {
-		warnx("stdout is the %s: refusing to write over it", input);
-		return -EEXIST;
-	}
-	return 0;
-}
-
-/* With --force over an existing regular file: a temporary file next to
- * @out, renamed over it at the end (*@final). */
-static int open_temporary(const char *out, const struct stat *st, char **final)
-{
-	char *tmp;
-	int fd;
-
-	if (asprintf(&tmp, "%s.XXXXXX", out) < 0) {
-		warnx("out of memory");
-		return -ENOMEM;
-	}
-	created_path = tmp; /* mkostemp() fills it in */
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		fd = failed("cannot create a temporary file next to", out, errno);
-		forget_created();
-		return fd;
-	}
-	fchmod(fd, st->st_mode & 07777);
-	*final = strdup(out);
-	if (!*final) {
-		warnx("out of memory");
-		close(fd);
-		return -ENOMEM;
-	}
-	return fd;
-}
-
-/* Create the output: @out itself (O_EXCL), or with @force over an
- * existing regular file a temporary file.  Returns the descriptor or
- * -errno (said). */
-static int open_file(const char *out, int force, const struct viewset *vs, char **final)
-{
-	const char *input;
-	struct stat st;
-	int fd;
-
-	*final = NULL;
-	if (stat(out, &st) == 0) {
-		input = input_of(&st, vs);
-		if (input)
-			warnx("%s: refusing to write over the %s", out, input);
-		else if (!S_ISREG(st.st_mode))
-			warnx("%s: exists and is not a regular file (use -o - to stream to stdout)",
-			      out);
-		else if (!force)
-			warnx("%s: already exists (use --force to replace it)", out);
-		else
-			return open_temporary(out, &st, final);
-		return -EEXIST;
-	}
-	fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-	if (fd < 0)
-		return failed("cannot create", out, errno);
-	created_path = strdup(out);
-	if (!created_path) {
-		unlink(out);
-		close(fd);
-		warnx("out of memory");
-		return -ENOMEM;
-	}
-	return fd;
-}
-
-/* The written file made durable and, with --force, renamed into place. */
-static int finish_file(struct job *j, const char *final)
-{
-	int fd = j->fd;
-
-	int r = 0;
-
-	j->fd = -1;
-	if (fsync(fd) < 0)
-		r = failed("cannot sync", j->name, errno);
-	if (close(fd) < 0 && !r)
-		r = failed("cannot close", j->name, errno);
-	if (!r && final && rename(created_path, final) < 0) {
-		r = -errno;
-		warnx("cannot rename %s to %s: %s", created_path, final, strerror(-r));
-	}
-	if (!r)
-		forget_created();
-	return r;
-}
-
 /* Open the output of @opt and write the view of @vs to it. */
 static int write_output(struct job *j, const struct viewset *vs,
-			const struct extract_options *opt, char **final)
+			const struct extract_options *opt, struct outfile *f)
 {
+	const struct outfile_input inputs[] = {
+		{ snapcow_store_dev(vs->store), "store" },
+		{ snapcow_view_origin(vs->view), "origin" },
+		{ NULL, NULL },
+	};
 	struct progress prog;
 	int r;
 
-	if (j->stream) {
-		r = open_stream(j, vs);
-	} else {
-		j->name = opt->output;
-		j->fd = r = open_file(opt->output, opt->force, vs, final);
+	r = outfile_open(f, opt->output, opt->force, "the snapshot", inputs);
+	if (r < 0)
+		return r;
+	j->fd = f->fd;
+	j->name = f->name;
+	if (!j->stream) {
 		j->cfr = snapcow_view_origin(vs->view) != NULL;
-		if (r >= 0 && ftruncate(j->fd, (off_t)vs->size) < 0) {
+		if (ftruncate(j->fd, (off_t)vs->size) < 0) {
 			r = -errno;
 			warnx("cannot size %s to %" PRIu64 " bytes: %s", j->name, vs->size,
 			      strerror(-r));
+			return r;
 		}
 	}
-	if (r < 0)
-		return r;
 	progress_init(&prog, opt->progress ? opt->progress : "", vs->size);
 	r = copy_range(j, 0, vs->size, opt->progress ? &prog : NULL);
 	progress_end(&prog);
-	if (r < 0 || !j->stream)
-		return r < 0 ? r : finish_file(j, *final);
-	j->fd = -1;
-	return close(STDOUT_FILENO) < 0 ? failed("cannot write", "stdout", errno) : 0;
+	return r < 0 ? r : outfile_finish(f);
 }
 
 int extract_view(const struct viewset *vs, const struct extract_options *opt,
 		 uint64_t *written)
 {
-	char *final = NULL;
+	struct outfile f = { .fd = -1 };
 	struct job j;
 	int r;
 
@@ -585,19 +419,11 @@ int extract_view(const struct viewset *vs, const struct extract_options *opt,
 	j.store.name = snapcow_store_name(vs->store);
 	j.origin.dev = snapcow_view_origin(vs->view);
 	j.origin.name = vs->origin;
-	if (!j.stream)
-		catch_signals(1);
-	r = write_output(&j, vs, opt, &final);
-	if (j.fd >= 0 && !j.stream)
-		close(j.fd);
-	if (created_path) /* not complete */
-		unlink(created_path);
-	forget_created();
-	if (!j.stream)
-		catch_signals(0);
+	r = write_output(&j, vs, opt, &f);
+	if (r < 0)
+		outfile_abort(&f);
 	if (written)
 		*written = j.written;
-	free(final);
 	job_free(&j);
 	return r;
 }

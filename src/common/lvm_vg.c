@@ -477,3 +477,26 @@ const char *lvm_lv_pe_ranges(const struct lvm_vg *vg, const struct lvm_lv *lv, c
 	}
 	return buf;
 }
+
+/* @id without its dashes appended at @o of @buf. */
+static size_t put_undashed(char *buf, size_t len, size_t o, const char *id)
+{
+	for (; *id && o + 1 < len; id++)
+		if (*id != '-')
+			buf[o++] = *id;
+	buf[o] = '\0';
+	return o;
+}
+
+const char *lvm_lv_dm_uuid(const struct lvm_vg *vg, const struct lvm_lv *lv, char *buf,
+			   size_t len)
+{
+	size_t o;
+
+	if (len < 5)
+		return len ? (buf[0] = '\0', buf) : buf;
+	memcpy(buf, "LVM-", 5);
+	o = put_undashed(buf, len, 4, vg->id);
+	put_undashed(buf, len, o, lv->id);
+	return buf;
+}

@@ -123,4 +123,9 @@ int lvm_lv_pieces(const struct lvm_vg *vg, const struct lvm_lv *lv, struct snapc
 const char *lvm_lv_pe_ranges(const struct lvm_vg *vg, const struct lvm_lv *lv, char *buf,
 			     size_t len);
 
+/* The device-mapper UUID LVM gives @lv's device: "LVM-" and the VG's and
+ * LV's UUIDs without their dashes, into @buf. */
+const char *lvm_lv_dm_uuid(const struct lvm_vg *vg, const struct lvm_lv *lv, char *buf,
+			   size_t len);
+
 #endif

@@ -26,9 +26,9 @@ int store_open_rw(const char *path, int dry_run, int force, int code, struct sta
 		flags |= O_EXCL;
 	fd = open(path, flags);
 	if (fd < 0 && errno == EBUSY)
-		errx(code, "%s: device is in use (the kernel or another program has it open): "
-		     "deactivate the snapshot that uses it first%s", path,
-		     force == 0 ? ", or use --force" : "");
+		errx(code, "%s: device is in use (mounted, or the kernel or another program has it "
+		     "open): unmount it or deactivate what uses it (the snapshot of a COW) first%s",
+		     path, force == 0 ? ", or use --force" : "");
 	if (fd < 0)
 		errx(code, "cannot open %s: %s", path, strerror(errno));
 	return fd;
@@ -48,8 +48,8 @@ void store_check_users(const char *path, const struct stat *st, int force, int c
 	dmdev_init(1);
 	if (dmdev_available(why, sizeof(why)) < 0) {
 		if (tool_verbosity() > 0)
-			printf("%s: device-mapper is not available (%s): table check skipped; "
-			       "the exclusive open succeeded\n", path, why);
+			printf("%s: device-mapper is not available (%s): table check skipped%s\n",
+			       path, why, force > 0 ? "" : "; the exclusive open succeeded");
 		return;
 	}
 	n = dmdev_users(st->st_rdev, users, sizeof(users));

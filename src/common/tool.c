@@ -148,6 +148,17 @@ void tool_std_option(int c, void (*usage)(void), int usage_code)
 	try_help(usage_code);
 }
 
+void tool_getopt_error(int c, char *const *argv, void (*usage)(void), int usage_code)
+{
+	if (c == ':')
+		warnx("option '%s' needs an argument", argv[optind - 1]);
+	else if (c == '?')
+		warnx("unknown option '%s'", argv[optind - 1]);
+	else
+		tool_std_option(c, usage, usage_code);
+	try_help(usage_code);
+}
+
 const char *one_operand(int argc, char **argv, int first, const char *what, int code)
 {
 	if (first >= argc) {

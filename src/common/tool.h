@@ -75,6 +75,12 @@ void tool_std_option(int c, void (*usage)(void), int usage_code) NORETURN;
 	"                          online CPUs; the results are the same for any N)\n"
 int tool_threads_option(int c, const char *arg, int code);
 
+/* For a tool that sets opterr = 0 and starts its getopt string with ':'
+ * (messages in its own words): say which option lacks its argument (@c
+ * ':') or is unknown ('?'), then try_help(@usage_code); any other @c goes
+ * to tool_std_option(). */
+void tool_getopt_error(int c, char *const *argv, void (*usage)(void), int usage_code) NORETURN;
+
 /* "<tool> from snaprescue X.Y" on stdout, exit 0. */
 void print_version_and_exit(void) NORETURN;
 /* "Try '<tool> --help' for more information." on stderr, exit @code. */

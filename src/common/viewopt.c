@@ -109,6 +109,37 @@ void viewset_warn_invalid(struct viewset *vs, const char *store, int zero_origin
 		      vs->stats.next_free);
 }
 
+/* Exceptions whose old chunk is wholly past the end of the view. */
+static uint64_t count_beyond(const struct snapcow_map *m, uint64_t size, uint32_t cb)
+{
+	struct snapcow_exception e;
+	uint64_t from = size / cb + (size % cb != 0), n = 0;
+
+	while (snapcow_map_next(m, from, &e) == 0) {
+		n++;
+		if (e.old_chunk == UINT64_MAX)
+			break;
+		from = e.old_chunk + 1;
+	}
+	return n;
+}
+
+/* What the table holds that the snapshot does not show. */
+void viewset_warn_table(const struct viewset *vs, const char *store)
+{
+	const struct snapcow_map *m = snapcow_view_map(vs->view);
+	uint64_t beyond = count_beyond(m, vs->size, vs->chunk_bytes);
+
+	if (snapcow_map_duplicates(m))
+		warnx("warning: %s: %" PRIu64 " records remap an old chunk that another record "
+		      "remaps too; the one the kernel finds is used", store,
+		      snapcow_map_duplicates(m));
+	if (beyond)
+		warnx("warning: %s: %" PRIu64 " exceptions remap chunks past the end of the "
+		      "snapshot (%" PRIu64 " bytes); they are not part of it", store, beyond,
+		      vs->size);
+}
+
 /* The store and origin of a store path: *@osize is the origin's size. */
 static void open_path(const struct viewopt *o, const char *store_path, struct viewset *vs,
 		      uint64_t *osize, int fail_code)
@@ -154,7 +185,7 @@ static void finish_view(const struct viewopt *o, const char *name, struct viewse
 
 	vs->chunk_bytes = snapcow_store_chunk_bytes(vs->store);
 	vs->invalid = snapcow_store_header(vs->store)->valid == 0;
-	if (vs->invalid && !o->ignore_invalid && !o->invalid_is_warning)
+	if (vs->invalid && !o->ignore_invalid && !o->invalid_is_warning && !o->invalid_deferred)
 		errx(fail_code, "%s: store is marked invalid (valid flag 0 at byte offset 4): "
 		     "the kernel would refuse to read it; --ignore-invalid reads what it "
 		     "committed", name);
@@ -165,7 +196,7 @@ static void finish_view(const struct viewopt *o, const char *name, struct viewse
 	r = snapcow_store_scan(vs->store, &vs->stats);
 	if (r < 0)
 		lib_failed(fail_code, mark, r, "%s: cannot read the exception table", name);
-	if (vs->invalid)
+	if (vs->invalid && !o->invalid_deferred)
 		viewset_warn_invalid(vs, name, vs->zero_origin);
 	r = snapcow_map_new(vs->store, &map);
 	if (r < 0)

@@ -60,6 +60,10 @@ struct viewopt {
 	/* Set by tools that write the view out (snap_extract): a --size
 	 * larger than the origin is refused instead of read as zeros. */
 	int size_within_origin;
+	/* Set by tools whose refusal of an invalid store depends on what they
+	 * were asked for (snap_delta): viewopt_open() neither refuses nor
+	 * warns; the caller does (viewset_warn_invalid()). */
+	int invalid_deferred;
 	struct volume_opts vol; /* --pv, --metadata */
 };
 
@@ -106,5 +110,10 @@ void viewset_close(struct viewset *vs);
  * gives: the table as of the overflow, what the origin may hold now, and
  * how much data past the table was never committed. */
 void viewset_warn_invalid(struct viewset *vs, const char *store, int zero_origin);
+
+/* Warn what the table holds that the view does not show: records of an
+ * old chunk that a later record remaps again, exceptions past the end of
+ * the view. */
+void viewset_warn_table(const struct viewset *vs, const char *store);
 
 #endif

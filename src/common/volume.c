@@ -357,6 +357,11 @@ void volume_open(const struct volume_opts *o, const char *name, struct volume *v
 	}
 }
 
+const struct lvm_vg *volume_vg(const struct volume *v)
+{
+	return find_vg(v->in, v->vg);
+}
+
 void volume_close(struct volume *v)
 {
 	snapcow_dev_free(v->cow);

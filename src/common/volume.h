@@ -92,6 +92,9 @@ void volume_open_in(const struct volume_set *set, const char *vg, const char *lv
 		    struct volume *v, int code);
 void volume_close(struct volume *v);
 
+/* Returns: the volume group of an open volume (its metadata as chosen). */
+const struct lvm_vg *volume_vg(const struct volume *v);
+
 /* The store of the operand: a path (opened as it is), or a volume name
  * (through volume_open(), whose result is kept in *@v for the origin and
  * size; v->kind is VOLUME_OTHER for a path).  Exits @code on failure. */

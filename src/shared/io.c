@@ -73,6 +73,33 @@ int write_full(int fd, const void *buf, size_t len)
 	return io_full(IO_WRITE, fd, (char *)buf, len, 0);
 }
 
+ssize_t read_upto(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = io_once(IO_READ, fd, p + done, len - done, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+void pipe_grow(int fd, int bytes)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
+		(void)fcntl(fd, F_SETPIPE_SZ, bytes);
+}
+
 int fd_size(int fd, const struct stat *st, uint64_t *size)
 {
 	struct stat own;

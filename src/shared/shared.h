@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
 /* pread()/pwrite() the whole range at @off, retrying EINTR and short
  * transfers.  Returns 0, -EIO when the file ends first (or a write makes no
@@ -23,6 +24,16 @@ int pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
  * Returns 0, -EIO at end of file, or -errno. */
 int read_full(int fd, void *buf, size_t len);
 int write_full(int fd, const void *buf, size_t len);
+
+/* read() until @len bytes or the end of the file (pipes: until the writer
+ * closes).  Returns: the bytes read (less than @len only at the end), or
+ * -errno. */
+ssize_t read_upto(int fd, void *buf, size_t len);
+
+/* If @fd is a pipe, ask for a buffer of @bytes (fewer context switches for
+ * a stream of large records; the kernel may give less, e.g. above
+ * /proc/sys/fs/pipe-max-size, and that is fine). */
+void pipe_grow(int fd, int bytes);
 
 /* Size in bytes of the regular file or block device open on @fd; @st is its
  * fstat() or NULL.  Returns 0, -EISDIR, -EINVAL (neither a regular file nor

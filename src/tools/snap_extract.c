@@ -46,37 +46,6 @@ static void __attribute__((noreturn)) usage(void)
 	exit(EXIT_OK);
 }
 
-/* Exceptions whose old chunk is wholly past the end of the view. */
-static uint64_t count_beyond(const struct snapcow_map *m, uint64_t size, uint32_t cb)
-{
-	struct snapcow_exception e;
-	uint64_t from = size / cb + (size % cb != 0), n = 0;
-
-	while (snapcow_map_next(m, from, &e) == 0) {
-		n++;
-		if (e.old_chunk == UINT64_MAX)
-			break;
-		from = e.old_chunk + 1;
-	}
-	return n;
-}
-
-/* What the table holds that the snapshot does not show. */
-static void warn_table(const struct viewset *vs, const char *store)
-{
-	const struct snapcow_map *m = snapcow_view_map(vs->view);
-	uint64_t beyond = count_beyond(m, vs->size, vs->chunk_bytes);
-
-	if (snapcow_map_duplicates(m))
-		warnx("warning: %s: %" PRIu64 " records remap an old chunk that another record "
-		      "remaps too; the one the kernel finds is used", store,
-		      snapcow_map_duplicates(m));
-	if (beyond)
-		warnx("warning: %s: %" PRIu64 " exceptions remap chunks past the end of the "
-		      "snapshot (%" PRIu64 " bytes); they are not part of it", store, beyond,
-		      vs->size);
-}
-
 /* --trust-report: the view's chunks classified (trust.h). */
 static int trust_report(const struct viewset *vs, const char *store, const char *path, int quiet)
 {
@@ -147,7 +116,7 @@ int main(int argc, char **argv)
 	/* Inputs first: nothing is created when they cannot be read. */
 	viewopt_open(&vo, store, &vs, EXIT_FAIL);
 	if (!quiet)
-		warn_table(&vs, store);
+		viewset_warn_table(&vs, store);
 	r = extract_view(&vs, &opt, NULL);
 	if (!r && trust)
 		r = trust_report(&vs, store, trust, quiet);

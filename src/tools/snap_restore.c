@@ -83,14 +83,8 @@ static void parse_options(int argc, char **argv, struct restore_options *o, cons
 			o->quiet = 1;
 			tool_set_verbosity(0);
 			break;
-		case ':':
-			warnx("option '%s' needs an argument", argv[optind - 1]);
-			try_help(EXIT_FAIL);
-		case '?':
-			warnx("unknown option '%s'", argv[optind - 1]);
-			try_help(EXIT_FAIL);
 		default:
-			tool_std_option(c, usage, EXIT_FAIL);
+			tool_getopt_error(c, argv, usage, EXIT_FAIL);
 		}
 	}
 }
