@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * A read-only byte source: one descriptor, or pieces of several laid end to
- * end as device-mapper's linear target lays them (an LVM volume's segments
- * on physical volumes given as image files), with zero pieces for holes and
- * the zero target.  Stores and origins are read through it.
+ * A byte source: one descriptor, or pieces of several laid end to end as
+ * device-mapper's linear target lays them (an LVM volume's segments on
+ * physical volumes given as image files), with zero pieces for holes and
+ * the zero target.  Stores and origins are read through it, and written
+ * through it when its descriptors were opened for writing (snap_merge).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -189,6 +190,51 @@ SNAPCOW_EXPORT int snapcow_dev_pread(const struct snapcow_dev *d, void *buf, siz
 		b += n;
 		off += n;
 		len -= n;
+	}
+	return 0;
+}
+
+SNAPCOW_EXPORT int snapcow_dev_pwrite(const struct snapcow_dev *d, const void *buf, size_t len,
+				      uint64_t off)
+{
+	const char *b = buf;
+
+	if (!d || off > d->size || len > d->size - off)
+		return off <= (uint64_t)INT64_MAX ? -EIO : -EINVAL;
+	while (len) {
+		int fd;
+		uint64_t at, left;
+		size_t n;
+		int r;
+
+		snapcow_dev_locate(d, off, &fd, &at, &left);
+		n = left < len ? (size_t)left : len;
+		if (fd < 0)
+			return -EROFS; /* a zero piece holds nothing */
+		r = pwrite_full(fd, b, n, at);
+		if (r < 0)
+			return r;
+		b += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+SNAPCOW_EXPORT int snapcow_dev_sync(const struct snapcow_dev *d)
+{
+	if (!d)
+		return -EINVAL;
+	for (size_t i = 0; i < d->n; i++) {
+		int fd = d->p[i].fd, seen = 0, r;
+
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = d->p[k].fd == fd;
+		if (fd < 0 || seen)
+			continue;
+		r = sync_and_drop(fd);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
