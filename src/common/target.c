@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dmdev.h"
@@ -90,4 +93,33 @@ int store_identity(int fd, struct snapcow_identity *id)
 		u += plen;
 	snprintf(id->dm_uuid, sizeof(id->dm_uuid), "%s", u);
 	return 0;
+}
+
+void undo_default_name(const char *label, char *out, size_t len)
+{
+	time_t now = time(NULL);
+	char stamp[32];
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	snprintf(out, len, "%s-%s-%s.undo", program_name, label, stamp);
+}
+
+void undo_check_place(const char *undo, const struct undo_target *targets, size_t n, int code)
+{
+	char *copy = strdup(undo);
+	struct stat dir;
+
+	if (!copy)
+		errx(code, "out of memory");
+	if (stat(dirname(copy), &dir) < 0)
+		errx(code, "cannot use undo file %s: %s", undo, strerror(errno));
+	free(copy);
+	for (size_t i = 0; i < n; i++)
+		if (S_ISBLK(targets[i].st.st_mode) && dir.st_dev == targets[i].st.st_rdev)
+			errx(code, "undo file %s would be written on %s itself: choose another "
+			     "place with --undo", undo, targets[i].what);
+	if (access(undo, F_OK) == 0)
+		errx(code, "undo file %s already exists: choose another name with --undo", undo);
 }

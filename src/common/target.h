@@ -34,4 +34,19 @@ void store_check_users(const char *path, const struct stat *st, int force, int c
  * Returns: 0 or a negative errno. */
 int store_identity(int fd, struct snapcow_identity *id);
 
+/* The default undo file of @program for @label (a store's base name, or
+ * "VG-LV") in the current directory: "<program>-<label>-<YYYYmmdd-HHMMSS>.undo". */
+void undo_default_name(const char *label, char *out, size_t len);
+
+/* One device a writer is about to change, for undo_check_place(). */
+struct undo_target {
+	const char *what;  /* "the store", "the origin", "a physical volume" */
+	struct stat st;
+};
+
+/* Refuse (exit @code) undo file @undo when it exists already, when its
+ * directory cannot be used, or when it would be written on one of the @n
+ * block devices of @targets (the bytes it saves would be overwritten). */
+void undo_check_place(const char *undo, const struct undo_target *targets, size_t n, int code);
+
 #endif
