@@ -81,12 +81,30 @@ struct volume {
 	char origin_where[512];
 	int cow_fd, origin_fd;       /* live: the dm devices opened */
 	struct volume_set set;
+	/* volume_open_rw(): the PVs reopened for writing, each once */
+	int nrw;
+	int rw_fd[VOLUME_MAX_PVS];
+	struct stat rw_st[VOLUME_MAX_PVS];
 };
 
 /* Open VG/LV @name (a snapshot or sparse volume) or exit @code with a
  * message naming what is missing (the PV by UUID and name, the LV). */
 void volume_open(const struct volume_opts *o, const char *name, struct volume *v, int code);
 void volume_close(struct volume *v);
+
+/* For a writer (snap_merge): reopen the PVs that hold @v's COW and origin,
+ * each once, read-write (read-only with @dry_run), a block device with
+ * O_EXCL and refused while an active dm table uses it, and rebuild v->cow
+ * and v->origin over those descriptors.  A volume the kernel has active
+ * (read through its dm devices), a sparse volume and a segment that is on
+ * no PV are refused.  Exits @code with a message. */
+void volume_open_rw(struct volume *v, int dry_run, int code);
+
+/* What an undo file records for @v's COW (@origin 0) or origin (1): a
+ * block device of the dev's size whose dm UUID is the one LVM gives that
+ * device when active ("LVM-" VG UUID LV UUID "-cow" or "-real", dashes
+ * dropped), wherever the PVs are (images or devices). */
+void volume_identity(const struct volume *v, int origin, struct snapcow_identity *id);
 
 /* The store of the operand: a path (opened as it is), or a volume name
  * (through volume_open(), whose result is kept in *@v for the origin and

@@ -168,11 +168,9 @@ SNAPCOW_EXPORT int snapcow_dev_locate(const struct snapcow_dev *d, uint64_t off,
 	return 0;
 }
 
-SNAPCOW_EXPORT int snapcow_dev_pread(const struct snapcow_dev *d, void *buf, size_t len,
-				     uint64_t off)
+/* Read (or, with @write, write) @len bytes at @off, piece by piece. */
+static int dev_io(const struct snapcow_dev *d, char *b, size_t len, uint64_t off, int write)
 {
-	char *b = buf;
-
 	if (!d || off > d->size || len > d->size - off)
 		return off <= (uint64_t)INT64_MAX ? -EIO : -EINVAL;
 	while (len) {
@@ -183,9 +181,11 @@ SNAPCOW_EXPORT int snapcow_dev_pread(const struct snapcow_dev *d, void *buf, siz
 
 		snapcow_dev_locate(d, off, &fd, &at, &left);
 		n = left < len ? (size_t)left : len;
+		if (fd < 0 && write)
+			return -EROFS; /* a zero piece holds nothing */
 		if (fd < 0)
 			memset(b, 0, n);
-		else if ((r = pread_full(fd, b, n, at)) < 0)
+		else if ((r = write ? pwrite_full(fd, b, n, at) : pread_full(fd, b, n, at)) < 0)
 			return r;
 		b += n;
 		off += n;
@@ -194,31 +194,16 @@ SNAPCOW_EXPORT int snapcow_dev_pread(const struct snapcow_dev *d, void *buf, siz
 	return 0;
 }
 
+SNAPCOW_EXPORT int snapcow_dev_pread(const struct snapcow_dev *d, void *buf, size_t len,
+				     uint64_t off)
+{
+	return dev_io(d, buf, len, off, 0);
+}
+
 SNAPCOW_EXPORT int snapcow_dev_pwrite(const struct snapcow_dev *d, const void *buf, size_t len,
 				      uint64_t off)
 {
-	const char *b = buf;
-
-	if (!d || off > d->size || len > d->size - off)
-		return off <= (uint64_t)INT64_MAX ? -EIO : -EINVAL;
-	while (len) {
-		int fd;
-		uint64_t at, left;
-		size_t n;
-		int r;
-
-		snapcow_dev_locate(d, off, &fd, &at, &left);
-		n = left < len ? (size_t)left : len;
-		if (fd < 0)
-			return -EROFS; /* a zero piece holds nothing */
-		r = pwrite_full(fd, b, n, at);
-		if (r < 0)
-			return r;
-		b += n;
-		off += n;
-		len -= n;
-	}
-	return 0;
+	return dev_io(d, (char *)buf, len, off, 1);
 }
 
 SNAPCOW_EXPORT int snapcow_dev_sync(const struct snapcow_dev *d)
