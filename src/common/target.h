@@ -29,6 +29,10 @@ int store_open_rw(const char *path, int dry_run, int force, int code, struct sta
  * regular file say it was not checked (verbose).  Needs libdevmapper. */
 void store_check_users(const char *path, const struct stat *st, int force, int code);
 
+/* The device-mapper UUID of block device @rdev from sysfs, into @out.
+ * Returns: 1 for a device-mapper device, 0 for another one. */
+int sysfs_dm_uuid(dev_t rdev, char *out, size_t len);
+
 /* snapcow_identity_get() of @fd plus, for a device-mapper device, its UUID
  * (without TEMP_UUID_PREFIX: the temporary device stands for the other).
  * Returns: 0 or a negative errno. */

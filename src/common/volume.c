@@ -60,7 +60,7 @@ int volume_split_name(const char *s, char *vg, size_t vlen, char *lv, size_t lle
 
 int volume_is_name(const struct volume_opts *o, const char *operand)
 {
-	char vg[LVM_NAME_MAX], lv[LVM_NAME_MAX];
+	char vg[LVM_NAME_MAX], lv[LVM_NAME_MAX], uuid[160];
 	struct stat st;
 
 	/* /dev/mapper/NAME is a device-mapper device, never VG "mapper" */
@@ -70,8 +70,10 @@ int volume_is_name(const struct volume_opts *o, const char *operand)
 	if (o->npv || o->metadata || stat(operand, &st) < 0)
 		return 1;
 	/* /dev/VG/LV of an active volume is its snapshot device, never a
-	 * store: the volume is meant */
-	return !strncmp(operand, "/dev/", 5) && S_ISBLK(st.st_mode);
+	 * store: the volume is meant; another device at /dev/X/Y (such as
+	 * /dev/disk/NAME or /dev/md/NAME) is a device */
+	return !strncmp(operand, "/dev/", 5) && S_ISBLK(st.st_mode) &&
+	       sysfs_dm_uuid(st.st_rdev, uuid, sizeof(uuid)) && !strncmp(uuid, "LVM-", 4);
 }
 
 int dev_reads_file(const struct snapcow_dev *d, const struct stat *st)

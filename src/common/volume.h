@@ -45,7 +45,8 @@ struct volume_opts {
 int volume_parse(struct volume_opts *o, int c, const char *arg, int usage_code);
 
 /* Returns: 1 if @operand names a volume (VG/LV or /dev/VG/LV, and no file
- * of that name exists, or --pv / --metadata were given), else 0. */
+ * of that name exists, or it is an active LVM volume's device (a dm UUID
+ * "LVM-..."), or --pv / --metadata were given), else 0. */
 int volume_is_name(const struct volume_opts *o, const char *operand);
 
 /* The volume group(s) found: each PV, the metadata chosen and why. */
