@@ -7,6 +7,7 @@
  * it is this store's and origin's and holds every byte still to be
  * written; --undo-apply puts the store back first, then the origin.
  */
+#include <endian.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <libgen.h>
@@ -238,15 +239,125 @@ static void say_restored(const struct merge *m, const struct snapcow_undo *s,
 	       m->undo, how);
 }
 
+/* The table the undo file saved (part 1's areas), in table order. */
+struct saved_table {
+	struct snapcow_exception *e; /* sorted by old chunk once read */
+	uint64_t n;
+	uint32_t cb;
+};
+
+static int cmp_old(const void *a, const void *b)
+{
+	const struct snapcow_exception *x = a, *y = b;
+
+	return x->old_chunk < y->old_chunk ? -1 : x->old_chunk > y->old_chunk;
+}
+
+/* Each saved area's records against the store now: the table now must be
+ * a prefix of the saved one (a merge, ours or the kernel's, only zeroes
+ * records from the tail).  A record that is neither the saved one nor zero
+ * means the snapshot was used since (the kernel added exceptions, over data
+ * chunks the saved table points at).  Fills @t. */
+static int store_unused_since(const struct merge *m, const struct snapcow_undo *u,
+			      struct saved_table *t)
+{
+	struct snapcow_undo_range g;
+	unsigned char *then = NULL, *now = NULL;
+	int ended = 0, r = 0;
+
+	for (uint32_t i = 0; !r && snapcow_undo_range(u, i, &g) == 0; i++) {
+		uint32_t live = (uint32_t)(g.changed_length / SNAPCOW_RECORD_SIZE);
+		void *p;
+
+		t->cb = (uint32_t)g.length;
+		p = realloc(t->e, (t->n + live) * sizeof(*t->e));
+		then = realloc(then, g.length);
+		now = realloc(now, g.length);
+		if (!p || !then || !now)
+			errx(MERGE_FAIL, "out of memory");
+		t->e = p;
+		if (snapcow_undo_read_saved(u, g.offset, then, g.length) < 0 ||
+		    snapcow_dev_pread(m->store.dev, now, g.length, g.offset) < 0)
+			errx(MERGE_FAIL, "%s: cannot read byte offset %" PRIu64, m->store.name, g.offset);
+		for (uint32_t k = 0; k < live && !r; k++) {
+			const unsigned char *a = then + k * 16, *b = now + k * 16;
+			uint64_t old, nc;
+
+			memcpy(&old, a, 8);
+			memcpy(&nc, a + 8, 8);
+			t->e[t->n++] = (struct snapcow_exception){ le64toh(old), le64toh(nc) };
+			if (!memcmp(a, b, 16) && !ended)
+				continue;
+			ended = 1;
+			if (!is_zero(b, 16)) {
+				warnx("%s: byte offset %" PRIu64 " holds a record the merge did not leave "
+				      "(neither the one saved nor zero): the snapshot was used since "
+				      "the merge, and putting the old table back would point it at "
+				      "chunks the kernel has reused", m->store.name, g.offset + k * 16);
+				r = -1;
+			}
+		}
+	}
+	free(then);
+	free(now);
+	qsort(t->e, t->n, sizeof(*t->e), cmp_old);
+	return r;
+}
+
+/* Every saved origin chunk holds either the saved bytes (not merged yet)
+ * or the snapshot's chunk the merge wrote there; anything else was written
+ * since, and the undo would destroy it. */
+static int origin_unused_since(const struct merge *m, const struct snapcow_undo *u,
+			       const struct saved_table *t)
+{
+	unsigned char *saved = malloc(t->cb), *now = malloc(t->cb), *snap = malloc(t->cb);
+	struct snapcow_undo_range g;
+	int r = 0;
+
+	if (!saved || !now || !snap || !t->cb)
+		errx(MERGE_FAIL, "out of memory");
+	for (uint32_t i = 0; !r && snapcow_undo_range(u, i, &g) == 0; i++) {
+		for (uint64_t at = g.offset; !r && at < g.offset + g.length;) {
+			struct snapcow_exception key = { at / t->cb, 0 }, *e;
+			uint64_t in = at % t->cb, n = t->cb - in;
+
+			n = n < g.offset + g.length - at ? n : g.offset + g.length - at;
+			e = bsearch(&key, t->e, t->n, sizeof(*t->e), cmp_old);
+			if (snapcow_undo_read_saved(u, at, saved, n) < 0 ||
+			    snapcow_dev_pread(m->origin.dev, now, n, at) < 0 ||
+			    (e && snapcow_dev_pread(m->store.dev, snap, n, e->new_chunk * t->cb + in) < 0))
+				errx(MERGE_FAIL, "%s: cannot read byte offset %" PRIu64, m->origin.name, at);
+			if (memcmp(now, saved, n) && (!e || memcmp(now, snap, n))) {
+				warnx("%s: the %" PRIu64 " bytes at byte offset %" PRIu64 " hold neither "
+				      "what the undo file saved nor the snapshot's chunk the merge "
+				      "wrote there: they were written since the merge, and putting "
+				      "the old bytes back would destroy that", m->origin.name, n, at);
+				r = -1;
+			}
+			at += n;
+		}
+	}
+	free(saved);
+	free(now);
+	free(snap);
+	return r;
+}
+
 /* Check both parts (nothing written), then the store, then the origin. */
 static int apply_both(struct merge *m, const struct snapcow_undo *s, const struct snapcow_undo *o)
 {
 	const unsigned int dry = SNAPCOW_UNDO_DRY_RUN;
 	int rs, ro;
 
+	struct saved_table t = { NULL, 0, 0 };
+	int used;
+
 	rs = apply_part(&m->store, s, dry);
 	ro = apply_part(&m->origin, o, dry);
-	if (rs < 0 || ro < 0) {
+	used = rs >= 0 && ro >= 0 &&
+	       (store_unused_since(m, s, &t) < 0 || origin_unused_since(m, o, &t) < 0);
+	free(t.e);
+	if (rs < 0 || ro < 0 || used) {
 		warnx("nothing was restored");
 		return MERGE_FAIL;
 	}

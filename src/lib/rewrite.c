@@ -91,6 +91,7 @@ struct snapcow_undo {
 	char *path;
 	uint64_t base;            /* where the part starts in the file */
 	uint32_t part, parts;     /* its number, and how many (1: a plain file) */
+	int sorted;               /* ranges in increasing, disjoint order */
 	struct snapcow_undo *next; /* the next part, owned by this one */
 };
 
@@ -431,6 +432,11 @@ static int add_range(struct snapcow_undo *u, const struct snapcow_undo_range *g,
 			g->offset, g->length, g->changed_offset, g->changed_length);
 		return SNAPCOW_ERR_UNDO_FORMAT;
 	}
+	if (u->nranges) {
+		const struct snapcow_undo_range *prev = &u->ranges[u->nranges - 1].r;
+
+		u->sorted &= g->offset >= prev->offset + prev->length;
+	}
 	u->ranges[u->nranges].r = *g;
 	u->ranges[u->nranges].file_pos = pos;
 	u->nranges++;
@@ -647,6 +653,7 @@ static struct snapcow_undo *undo_alloc(struct snapcow_ctx *ctx, const char *path
 	u->path = strdup(path);
 	u->fd = -1;
 	u->parts = 1;
+	u->sorted = 1;
 	if (!u->path) {
 		snapcow_undo_free(u);
 		return NULL;
@@ -772,17 +779,41 @@ SNAPCOW_EXPORT int snapcow_undo_range(const struct snapcow_undo *u, uint32_t i,
 	return 0;
 }
 
-SNAPCOW_EXPORT int snapcow_undo_read_saved(const struct snapcow_undo *u, uint64_t offset,
-					   void *buf, size_t len)
+/* The range holding [@offset, @offset + @len), or NULL: a binary search
+ * when the ranges are in order (as every writer saves them), else a walk. */
+static const struct range *find_saved(const struct snapcow_undo *u, uint64_t offset, size_t len)
 {
-	for (uint32_t i = 0; u && i < u->nranges; i++) {
+	uint32_t lo = 0, hi = u->nranges;
+
+	if (u->sorted) {
+		while (hi - lo > 1) {
+			uint32_t mid = lo + (hi - lo) / 2;
+
+			if (u->ranges[mid].r.offset <= offset)
+				lo = mid;
+			else
+				hi = mid;
+		}
+		hi = lo + 1 < u->nranges ? lo + 1 : u->nranges;
+	}
+	for (uint32_t i = lo; i < hi; i++) {
 		const struct range *g = &u->ranges[i];
 
 		if (offset >= g->r.offset && len <= g->r.length &&
 		    offset - g->r.offset <= g->r.length - len)
-			return pread_full(u->fd, buf, len, g->file_pos + (offset - g->r.offset));
+			return g;
 	}
-	return -EINVAL;
+	return NULL;
+}
+
+SNAPCOW_EXPORT int snapcow_undo_read_saved(const struct snapcow_undo *u, uint64_t offset,
+					   void *buf, size_t len)
+{
+	const struct range *g = u ? find_saved(u, offset, len) : NULL;
+
+	if (!g)
+		return -EINVAL;
+	return pread_full(u->fd, buf, len, g->file_pos + (offset - g->r.offset));
 }
 
 SNAPCOW_EXPORT void snapcow_undo_free(struct snapcow_undo *u)

@@ -216,7 +216,27 @@ static void test_parts(void)
 	CHECK(x[0] == 0xaa && x[4095] == 0xaa);
 	CHECK_EQ(pread_full(b, x, 4096, 8192), 0);
 	CHECK(x[0] == 0xbb && x[4095] == 0xbb);
+	/* the saved bytes of each range are found (ranges in order: a binary
+	 * search; out of order: a walk) */
+	CHECK_EQ(snapcow_undo_read_saved(u, 8192 + 50, x, 50), 0);
+	CHECK(x[0] == 0xaa && x[49] == 0xaa);
+	CHECK_EQ(snapcow_undo_read_saved(u, 8192 + 50, x, 51), -EINVAL);
+	CHECK_EQ(snapcow_undo_read_saved(u, 4096, x, 1), -EINVAL);
 	snapcow_undo_free(u);
+	{
+		struct snapcow_undo_range rev[2] = { ra[1], ra[0] };
+		struct snapcow_undo_part one = { da, &ia, rev, 2 };
+
+		unlink(path);
+		CHECK_EQ(snapcow_undo_save_parts(NULL, path, &one, 1, "unit"), 0);
+		CHECK_EQ(snapcow_undo_open(NULL, path, &u), 0);
+		CHECK_EQ(snapcow_undo_read_saved(u, 8192, x, 100), 0);
+		CHECK_EQ(snapcow_undo_read_saved(u, 0, x, 4096), 0);
+		CHECK(x[0] == 0xaa && x[4095] == 0xaa);
+		snapcow_undo_free(u);
+		unlink(path);
+		CHECK_EQ(snapcow_undo_save_parts(NULL, path, parts, 2, "unit"), 0);
+	}
 	/* the file cut inside the second part, or with bytes after it */
 	tfd = open(path, O_RDWR);
 	ufile = slurp(tfd, &ulen);
