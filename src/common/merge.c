@@ -23,11 +23,10 @@
 
 /* ---- Opening ------------------------------------------------------------ */
 
-static void open_path_dev(struct merge_dev *d, const char *what, const char *path, int dry_run)
+static void open_path_dev(struct merge_dev *d, const char *path, int dry_run)
 {
 	int r;
 
-	d->what = what;
 	snprintf(d->name, sizeof(d->name), "%s", path);
 	d->fd = store_open_rw(path, dry_run, -1, MERGE_FAIL, &d->st);
 	if (S_ISBLK(d->st.st_mode))
@@ -41,14 +40,16 @@ static void open_path_dev(struct merge_dev *d, const char *what, const char *pat
 
 static void open_paths(struct merge *m, const struct merge_options *o)
 {
-	const struct stat *a = &m->store.st, *b = &m->origin.st;
+	struct stat a, b;
 
-	open_path_dev(&m->store, "store", o->operand, o->dry_run);
-	open_path_dev(&m->origin, "origin", o->origin, o->dry_run);
-	if ((S_ISREG(a->st_mode) && a->st_dev == b->st_dev && a->st_ino == b->st_ino) ||
-	    (S_ISBLK(a->st_mode) && S_ISBLK(b->st_mode) && a->st_rdev == b->st_rdev))
+	/* before the exclusive opens: a second one of the same device fails */
+	if (stat(o->operand, &a) == 0 && stat(o->origin, &b) == 0 &&
+	    ((S_ISREG(a.st_mode) && a.st_dev == b.st_dev && a.st_ino == b.st_ino) ||
+	     (S_ISBLK(a.st_mode) && S_ISBLK(b.st_mode) && a.st_rdev == b.st_rdev)))
 		errx(MERGE_FAIL, "%s and %s are the same file: the origin and the store are two "
 		     "devices", o->operand, o->origin);
+	open_path_dev(&m->store, o->operand, o->dry_run);
+	open_path_dev(&m->origin, o->origin, o->dry_run);
 }
 
 /* VG/SNAP: the COW and the origin through the PVs, opened for writing. */
@@ -62,8 +63,8 @@ static void open_volume(struct merge *m, const struct merge_options *o)
 		errx(MERGE_UNSUPPORTED, "%s is a sparse volume (--virtualsize): its origin is the "
 		     "zero target, there is nothing to merge it into", o->operand);
 	volume_open_rw(v, o->dry_run, MERGE_FAIL);
-	m->store = (struct merge_dev){ .what = "store", .fd = -1, .dev = v->cow };
-	m->origin = (struct merge_dev){ .what = "origin", .fd = -1, .dev = v->origin };
+	m->store = (struct merge_dev){ .fd = -1, .dev = v->cow };
+	m->origin = (struct merge_dev){ .fd = -1, .dev = v->origin };
 	snprintf(m->store.name, sizeof(m->store.name), "%s/%s", v->vg, v->lv);
 	snprintf(m->origin.name, sizeof(m->origin.name), "%s/%s", v->vg, v->snap.origin->name);
 	volume_identity(v, 0, &m->store.id);

@@ -56,7 +56,6 @@ struct merge_options {
 
 /* One of the two devices a merge writes. */
 struct merge_dev {
-	const char *what;        /* "store", "origin" */
 	char name[320];          /* for messages: the path, or "VG/LV (a.img:8-9)" */
 	int fd;                  /* a path opened for writing, else -1 */
 	struct stat st;          /* of the path */
