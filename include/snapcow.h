@@ -284,11 +284,12 @@ uint64_t snapcow_stats_smallest(const struct snapcow_geometry *g, const struct s
 
 /* ---- Byte sources ------------------------------------------------------ */
 
-/* A read-only source of bytes: one descriptor, or pieces of several laid
- * end to end the way device-mapper's linear target lays them (an LVM
- * volume's segments on physical volumes given as image files), with zero
- * pieces (fd -1) for the zero target.  The descriptors stay the caller's
- * and must stay open while the dev is used. */
+/* A source of bytes: one descriptor, or pieces of several laid end to end
+ * the way device-mapper's linear target lays them (an LVM volume's
+ * segments on physical volumes given as image files), with zero pieces
+ * (fd -1) for the zero target.  The descriptors stay the caller's and must
+ * stay open while the dev is used; it is written only through
+ * snapcow_dev_pwrite(), when they were opened for writing. */
 struct snapcow_dev;
 
 struct snapcow_dev_piece {
@@ -330,6 +331,24 @@ int snapcow_dev_fd(const struct snapcow_dev *d);
  * for an offset past 2^63, or -errno.
  */
 int snapcow_dev_pread(const struct snapcow_dev *d, void *buf, size_t len, uint64_t off);
+
+/**
+ * snapcow_dev_pwrite:
+ * Write @len bytes at @off, through the pieces' descriptors (which the
+ * caller opened for writing).
+ * Returns: 0, -EIO past the end, -EROFS for bytes of a zero piece (nothing
+ * is stored there; the pieces before it are written), -EBADF from a
+ * descriptor opened read-only, or -errno.
+ */
+int snapcow_dev_pwrite(const struct snapcow_dev *d, const void *buf, size_t len, uint64_t off);
+
+/**
+ * snapcow_dev_sync:
+ * fsync() every descriptor of the dev once and drop its cached pages, so
+ * that what was written is on the device and the next read comes from it.
+ * Returns: 0 or a negative errno.
+ */
+int snapcow_dev_sync(const struct snapcow_dev *d);
 
 /**
  * snapcow_dev_locate:
@@ -384,8 +403,10 @@ int snapcow_store_open_fd(struct snapcow_ctx *ctx, int fd, const char *name, uns
 /**
  * snapcow_store_open_dev:
  * As snapcow_store_open() on a byte source (a store lying in several
- * pieces); @dev must outlive the store, which reads only (a store opened
- * this way cannot be rewritten in place unless @dev is one descriptor).
+ * pieces); @dev must outlive the store.  With SNAPCOW_OPEN_RDWR the
+ * store is rewritten through snapcow_dev_pwrite() (its descriptors opened
+ * for writing): snapcow_store_merge_shrink() works on any dev,
+ * snapcow_store_set_valid() only on one of a single descriptor.
  * Returns: 0 and *@out, or a negative errno / SNAPCOW_ERR_* code.
  */
 int snapcow_store_open_dev(struct snapcow_ctx *ctx, const struct snapcow_dev *dev,
@@ -735,7 +756,7 @@ void snapcow_table_check_free(struct snapcow_table_check *tc);
 int snapcow_store_check(struct snapcow_store *s, const struct snapcow_check_options *opt,
 			snapcow_problem_fn fn, void *data, struct snapcow_check_result *res);
 
-/* ==== Repair (src/lib/repair.c) =========================================
+/* ==== Repair (src/lib/repair.c) ==================================
  *
  * Which records of a damaged store can be given back to the kernel, and the
  * layout to write them in.  The candidates are the records the kernel would
@@ -880,6 +901,34 @@ int snapcow_repair_write(struct snapcow_repair *r, snapcow_sink_fn fn, void *dat
 /** snapcow_repair_free: NULL is fine. */
 void snapcow_repair_free(struct snapcow_repair *r);
 
+/* ==== Merging (src/lib/merge.c) =========================================
+ * The kernel's merge copies each exception's chunk onto the origin and then
+ * removes the exception from the tail of the table: both fields zeroed, the
+ * area rewritten, the area before it next when one is empty; the header is
+ * kept.  The table stays a prefix of the old one, so a merge cut short
+ * resumes from what is left. */
+
+/* Called after each area a shrink has rewritten: @area, and the records
+ * the table still holds.  A non-zero return stops the shrink. */
+typedef int (*snapcow_shrink_fn)(void *data, uint64_t area, uint64_t left);
+
+/**
+ * snapcow_store_merge_shrink:
+ * Remove the last @n records of the table of @s (opened with
+ * SNAPCOW_OPEN_RDWR) the way the kernel commits merged exceptions: zero
+ * both fields of each, from the last record backwards, rewriting each area
+ * it touches (the last one first) and syncing it and reading it back
+ * before the area in front of it is written, so that the table is a prefix
+ * of the old one at every moment.  The header, the rest of each area and
+ * the data chunks are not touched.  Call it only once the chunks of those
+ * records are on the origin.  @fn may be NULL.
+ * Returns: 0, -EINVAL (@n is more than the table holds; logged), -EBADF
+ * (not opened for writing), SNAPCOW_ERR_VERIFY (an area read back differs),
+ * what @fn returned, or a negative errno (logged with the byte offset).
+ */
+int snapcow_store_merge_shrink(struct snapcow_store *s, uint64_t n, snapcow_shrink_fn fn,
+			       void *data);
+
 /* ==== Safe in-place rewrites and undo files (src/lib/rewrite.c) =========
  *
  * An undo file holds byte ranges of a store saved before an in-place
@@ -892,7 +941,8 @@ void snapcow_repair_free(struct snapcow_repair *r);
  *   20  4  number of ranges          24   8  st_dev of a regular file (else 0)
  *   32  8  st_ino of a regular file  40   8  device number of a block device
  *   48  8  store size in bytes       56  24  reserved (0)
- *   80  8  creation time (seconds since the epoch)   88 8 reserved (0)
+ *   80  8  creation time (seconds since the epoch)
+ *   88  4  part number, from 0       92   4  parts in the file (0: one)
  *   96 128 device-mapper UUID of the store, NUL padded ("" if none)
  *  224 24  name of the program that wrote it, NUL padded
  *  248  4  CRC-32 of everything after the header
@@ -906,6 +956,14 @@ void snapcow_repair_free(struct snapcow_repair *r);
  * A block device is identified by its device number or, for device-mapper
  * devices (whose minor numbers change across activations), by its dm UUID,
  * which the caller supplies (struct snapcow_identity).
+ *
+ * The undo of a change to several devices (snap_merge writes the origin and
+ * the store) is one file of several parts, one per device: each part is
+ * laid out as a whole undo file of its own (header with that device's
+ * identity, its ranges, its CRCs), the next one starting where it ends,
+ * and bytes 88..95 of each header number it.  A file of one part has 0
+ * there.  (snaprescue 0.1 reads only the first part and then refuses the
+ * bytes after it.)
  */
 
 #define SNAPCOW_UNDO_MAGIC "SNAPUNDO"
@@ -966,6 +1024,27 @@ int snapcow_undo_save(struct snapcow_ctx *ctx, int fd, const struct snapcow_iden
 		      const char *path, const struct snapcow_undo_range *ranges, size_t n,
 		      const char *program);
 
+/* One device's share of a file of several parts. */
+struct snapcow_undo_part {
+	const struct snapcow_dev *dev;           /* the ranges are read through it */
+	const struct snapcow_identity *identity; /* required */
+	const struct snapcow_undo_range *ranges;
+	size_t n;
+};
+
+/**
+ * snapcow_undo_save_parts:
+ * Save the ranges of @n devices into a new undo file at @path (O_EXCL,
+ * mode 0600), one part per device in the order given, as
+ * snapcow_undo_save() saves one (ranges clipped to each identity's size).
+ * The saved bytes are synced every 64 MiB while they are written; the file
+ * and its directory at the end.
+ * Returns: 0, -EEXIST if @path exists, -EINVAL, or a negative errno
+ * (logged; the file is removed again).
+ */
+int snapcow_undo_save_parts(struct snapcow_ctx *ctx, const char *path,
+			    const struct snapcow_undo_part *parts, size_t n, const char *program);
+
 /* Points of an in-place write at which the step callback is called (a
  * crash at each of them leaves the old or the new bytes on the store). */
 enum snapcow_rewrite_step {
@@ -1002,10 +1081,27 @@ struct snapcow_undo;
 /**
  * snapcow_undo_open:
  * Read the undo file at @path and check its magic, version, size and CRCs.
+ * A file of several parts is refused (applying one part alone would leave
+ * the devices out of step): see snapcow_undo_open_parts().
  * Returns: 0 and *@out, SNAPCOW_ERR_UNDO_FORMAT, SNAPCOW_ERR_UNDO_CHECKSUM,
  * -ENOMEM or a negative errno (each logged through @ctx).
  */
 int snapcow_undo_open(struct snapcow_ctx *ctx, const char *path, struct snapcow_undo **out);
+
+/**
+ * snapcow_undo_open_parts:
+ * As snapcow_undo_open(), for a file of one or more parts: *@out is the
+ * first part, snapcow_undo_next_part() gives the others (each checked as a
+ * whole undo file; the last must end where the file ends).
+ * Returns: as snapcow_undo_open().
+ */
+int snapcow_undo_open_parts(struct snapcow_ctx *ctx, const char *path, struct snapcow_undo **out);
+
+/** Returns: how many parts the file of @u holds (1 for a plain undo file). */
+uint32_t snapcow_undo_parts(const struct snapcow_undo *u);
+
+/** Returns: the part after @u (freed with the first part), or NULL. */
+const struct snapcow_undo *snapcow_undo_next_part(const struct snapcow_undo *u);
 
 /** Returns: the number of saved ranges. */
 uint32_t snapcow_undo_ranges(const struct snapcow_undo *u);
@@ -1052,7 +1148,17 @@ enum snapcow_undo_flags {
 int snapcow_undo_apply(const struct snapcow_undo *u, int fd, const struct snapcow_identity *cur,
 		       unsigned int flags);
 
-/** snapcow_undo_free: NULL is fine. */
+/**
+ * snapcow_undo_apply_dev:
+ * As snapcow_undo_apply() on @dev (its descriptors open read-write), whose
+ * identity @cur is required.  A regular file's old size is given back only
+ * when @dev is one descriptor.
+ * Returns: as snapcow_undo_apply().
+ */
+int snapcow_undo_apply_dev(const struct snapcow_undo *u, const struct snapcow_dev *dev,
+			   const struct snapcow_identity *cur, unsigned int flags);
+
+/** snapcow_undo_free: frees the later parts too; NULL is fine. */
 void snapcow_undo_free(struct snapcow_undo *u);
 
 #ifdef __cplusplus

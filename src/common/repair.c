@@ -462,8 +462,11 @@ int repair_run(const struct repair_options *o)
 	}
 	if (o->output)
 		check_output(o, &in);
-	if (o->in_place)
-		undo_check_place(o->undo, &in.st, FSCK_EXIT_OPERROR);
+	if (o->in_place) {
+		struct undo_target t = { "the store", in.st };
+
+		undo_check_place(o->undo, &t, 1, FSCK_EXIT_OPERROR);
+	}
 	mark = tool_lib_errors();
 	r = snapcow_repair_new(tool_ctx(), in.dev, &ropt, &rp.repair);
 	if (r == SNAPCOW_ERR_TOO_SMALL)

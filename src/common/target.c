@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dmdev.h"
@@ -66,28 +69,66 @@ void store_check_users(const char *path, const struct stat *st, int force, int c
 	     n > 1 ? "s" : "", users, n > 1 ? "them" : "it", force == 0 ? ", or use --force" : "");
 }
 
+int sysfs_dm_uuid(dev_t rdev, char *out, size_t len)
+{
+	char path[96];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/dm/uuid", major(rdev), minor(rdev));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || !len)
+		return 0; /* not a device-mapper device */
+	n = read(fd, out, len - 1);
+	close(fd);
+	out[n > 0 ? n : 0] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+	return 1;
+}
+
 int store_identity(int fd, struct snapcow_identity *id)
 {
-	char path[96], uuid[sizeof(id->dm_uuid)];
+	char uuid[sizeof(id->dm_uuid)];
 	const char *u = uuid;
 	size_t plen = strlen(TEMP_UUID_PREFIX);
-	ssize_t n;
-	int r, sfd;
+	int r;
 
 	r = snapcow_identity_get(fd, id);
 	if (r < 0 || id->kind != SNAPCOW_IDENT_BLOCK)
 		return r;
-	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/dm/uuid", major((dev_t)id->rdev),
-		 minor((dev_t)id->rdev));
-	sfd = open(path, O_RDONLY | O_CLOEXEC);
-	if (sfd < 0)
-		return 0; /* not a device-mapper device */
-	n = read(sfd, uuid, sizeof(uuid) - 1);
-	close(sfd);
-	uuid[n > 0 ? n : 0] = '\0';
-	uuid[strcspn(uuid, "\n")] = '\0';
+	if (!sysfs_dm_uuid((dev_t)id->rdev, uuid, sizeof(uuid)))
+		return 0;
 	if (!strncmp(uuid, TEMP_UUID_PREFIX, plen))
 		u += plen;
 	snprintf(id->dm_uuid, sizeof(id->dm_uuid), "%s", u);
 	return 0;
+}
+
+void undo_default_name(const char *label, char *out, size_t len)
+{
+	time_t now = time(NULL);
+	char stamp[32];
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	snprintf(out, len, "%s-%s-%s.undo", program_name, label, stamp);
+}
+
+void undo_check_place(const char *undo, const struct undo_target *targets, size_t n, int code)
+{
+	char *copy = strdup(undo);
+	struct stat dir;
+
+	if (!copy)
+		errx(code, "out of memory");
+	if (stat(dirname(copy), &dir) < 0)
+		errx(code, "cannot use undo file %s: %s", undo, strerror(errno));
+	free(copy);
+	for (size_t i = 0; i < n; i++)
+		if (S_ISBLK(targets[i].st.st_mode) && dir.st_dev == targets[i].st.st_rdev)
+			errx(code, "undo file %s would be written on %s itself: choose another "
+			     "place with --undo", undo, targets[i].what);
+	if (access(undo, F_OK) == 0)
+		errx(code, "undo file %s already exists: choose another name with --undo", undo);
 }

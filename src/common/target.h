@@ -29,9 +29,28 @@ int store_open_rw(const char *path, int dry_run, int force, int code, struct sta
  * regular file say it was not checked (verbose).  Needs libdevmapper. */
 void store_check_users(const char *path, const struct stat *st, int force, int code);
 
+/* The device-mapper UUID of block device @rdev from sysfs, into @out.
+ * Returns: 1 for a device-mapper device, 0 for another one. */
+int sysfs_dm_uuid(dev_t rdev, char *out, size_t len);
+
 /* snapcow_identity_get() of @fd plus, for a device-mapper device, its UUID
  * (without TEMP_UUID_PREFIX: the temporary device stands for the other).
  * Returns: 0 or a negative errno. */
 int store_identity(int fd, struct snapcow_identity *id);
+
+/* The default undo file of @program for @label (a store's base name, or
+ * "VG-LV") in the current directory: "<program>-<label>-<YYYYmmdd-HHMMSS>.undo". */
+void undo_default_name(const char *label, char *out, size_t len);
+
+/* One device a writer is about to change, for undo_check_place(). */
+struct undo_target {
+	const char *what;  /* "the store", "the origin", "a physical volume" */
+	struct stat st;
+};
+
+/* Refuse (exit @code) undo file @undo when it exists already, when its
+ * directory cannot be used, or when it would be written on one of the @n
+ * block devices of @targets (the bytes it saves would be overwritten). */
+void undo_check_place(const char *undo, const struct undo_target *targets, size_t n, int code);
 
 #endif

@@ -49,23 +49,6 @@ int undo_apply(const char *undo, const char *target, int force, int dry_run, int
 	return r < 0 ? fail_code : EXIT_OK;
 }
 
-void undo_check_place(const char *undo, const struct stat *store, int code)
-{
-	char *copy = strdup(undo);
-	struct stat dir;
-
-	if (!copy)
-		errx(code, "out of memory");
-	if (stat(dirname(copy), &dir) < 0)
-		errx(code, "cannot use undo file %s: %s", undo, strerror(errno));
-	free(copy);
-	if (S_ISBLK(store->st_mode) && dir.st_dev == store->st_rdev)
-		errx(code, "undo file %s would be written on the store itself: choose another "
-		     "place with --undo", undo);
-	if (access(undo, F_OK) == 0)
-		errx(code, "undo file %s already exists: choose another name with --undo", undo);
-}
-
 void undo_print_command(const char *lead, const char *undo, const char *store)
 {
 	char *abs_undo = realpath(undo, NULL), *abs_store = realpath(store, NULL);

@@ -18,9 +18,7 @@ int undo_apply(const char *undo, const char *target, int force, int dry_run, int
 
 struct stat;
 
-/* Refuse (exit @code) an undo file that exists already or would be
- * written on the store @store itself (a file on that block device). */
-void undo_check_place(const char *undo, const struct stat *store, int code);
+/* Where an undo file may go: undo_check_place() in target.h. */
 
 /* "<@lead><tool> --undo-apply 'UNDO' 'STORE'" on stdout, absolute paths
  * shell-quoted. */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "dmdev.h"
+#include "target.h"
 #include "tool.h"
 #include "volume.h"
 #include "volume_live.h"
@@ -59,7 +60,7 @@ int volume_split_name(const char *s, char *vg, size_t vlen, char *lv, size_t lle
 
 int volume_is_name(const struct volume_opts *o, const char *operand)
 {
-	char vg[LVM_NAME_MAX], lv[LVM_NAME_MAX];
+	char vg[LVM_NAME_MAX], lv[LVM_NAME_MAX], uuid[160];
 	struct stat st;
 
 	/* /dev/mapper/NAME is a device-mapper device, never VG "mapper" */
@@ -69,8 +70,10 @@ int volume_is_name(const struct volume_opts *o, const char *operand)
 	if (o->npv || o->metadata || stat(operand, &st) < 0)
 		return 1;
 	/* /dev/VG/LV of an active volume is its snapshot device, never a
-	 * store: the volume is meant */
-	return !strncmp(operand, "/dev/", 5) && S_ISBLK(st.st_mode);
+	 * store: the volume is meant; another device at /dev/X/Y (such as
+	 * /dev/disk/NAME or /dev/md/NAME) is a device */
+	return !strncmp(operand, "/dev/", 5) && S_ISBLK(st.st_mode) &&
+	       sysfs_dm_uuid(st.st_rdev, uuid, sizeof(uuid)) && !strncmp(uuid, "LVM-", 4);
 }
 
 int dev_reads_file(const struct snapcow_dev *d, const struct stat *st)
@@ -370,12 +373,128 @@ void volume_close(struct volume *v)
 		close(v->cow_fd);
 	if (v->origin_fd >= 0)
 		close(v->origin_fd);
+	for (int i = 0; i < v->nrw; i++)
+		close(v->rw_fd[i]);
 	if (v->own) {
 		volume_set_close(v->own);
 		free(v->own);
 	}
 	memset(v, 0, sizeof(*v));
 	v->cow_fd = v->origin_fd = -1;
+}
+
+/* ---- Writing a volume ----------------------------------------------------- */
+
+/* The descriptor, opened for writing, of the PV image or device that
+ * read-only descriptor @fd (of a PV found by volume_set_open) reads. */
+static int rw_fd_for(struct volume *v, int fd, int dry_run, int code)
+{
+	const struct lvm_pv *pv = NULL;
+	struct stat ro, st;
+	int nfd;
+
+	for (size_t i = 0; i < v->in->pvs.n && !pv; i++)
+		if (v->in->pvs.pv[i].fd == fd)
+			pv = &v->in->pvs.pv[i];
+	if (!pv || fstat(fd, &ro) < 0)
+		errx(code, "%s/%s: a piece of it is on no physical volume found", v->vg, v->lv);
+	for (int i = 0; i < v->nrw; i++)
+		if (v->rw_st[i].st_dev == ro.st_dev && v->rw_st[i].st_ino == ro.st_ino)
+			return v->rw_fd[i];
+	if (v->nrw == VOLUME_MAX_PVS)
+		errx(code, "%s/%s lies on more than %d physical volumes", v->vg, v->lv,
+		     VOLUME_MAX_PVS);
+	nfd = open(pv->path, (dry_run ? O_RDONLY : O_RDWR) | O_CLOEXEC |
+		   (S_ISBLK(ro.st_mode) ? O_EXCL : 0));
+	if (nfd < 0 && errno == EBUSY)
+		errx(code, "%s: physical volume in use (an active LV on it, or another program "
+		     "has it open): %s/%s is written through its PVs, each of which it needs to "
+		     "itself: deactivate VG %s first (vgchange -an %s)", pv->path, v->vg, v->lv,
+		     v->vg, v->vg);
+	if (nfd < 0 || fstat(nfd, &st) < 0)
+		errx(code, "cannot open %s: %s", pv->path, strerror(errno));
+	if (st.st_dev != ro.st_dev || st.st_ino != ro.st_ino)
+		errx(code, "%s changed while it was being read (another file is there now)",
+		     pv->path);
+	if (S_ISBLK(st.st_mode))
+		store_check_users(pv->path, &st, -1, code);
+	v->rw_fd[v->nrw] = nfd;
+	v->rw_st[v->nrw++] = st;
+	return nfd;
+}
+
+/* @d again, over descriptors opened for writing. */
+static struct snapcow_dev *reopen_dev(struct volume *v, struct snapcow_dev *d, const char *what,
+				      int dry_run, int code)
+{
+	struct snapcow_dev_piece *p = NULL;
+	struct snapcow_dev *out;
+	uint64_t off = 0, at, len;
+	size_t n = 0;
+	int fd, r;
+
+	while (off < snapcow_dev_size(d) && snapcow_dev_locate(d, off, &fd, &at, &len) == 0) {
+		struct snapcow_dev_piece *grown = realloc(p, (n + 1) * sizeof(*p));
+
+		if (!grown)
+			errx(code, "out of memory");
+		p = grown;
+		if (fd < 0)
+			errx(code, "%s/%s: its %s has a segment on no physical volume (a zero or "
+			     "error segment at byte %" PRIu64 "): nothing could be written there",
+			     v->vg, v->lv, what, off);
+		p[n++] = (struct snapcow_dev_piece){ len, rw_fd_for(v, fd, dry_run, code), at };
+		off += len;
+	}
+	r = snapcow_dev_new_pieces(snapcow_dev_name(d), p, n, &out);
+	free(p);
+	if (r < 0)
+		errx(code, "%s/%s: %s", v->vg, v->lv, strerror(-r));
+	snapcow_dev_free(d);
+	return out;
+}
+
+void volume_open_rw(struct volume *v, int dry_run, int code)
+{
+	char name[LVM_NAME_MAX * 2 + 2];
+
+	snprintf(name, sizeof(name), "%s/%s", v->vg, v->lv);
+	if (v->kind == VOLUME_SPARSE)
+		errx(code, "%s is a sparse volume (--virtualsize): its origin is the zero target, "
+		     "there is nothing to write its chunks onto", name);
+	if (v->cow_fd >= 0 || v->origin_fd >= 0)
+		errx(code, "%s is active (%s): the kernel uses it; deactivate it first "
+		     "(lvchange -an %s/%s), or let the kernel merge it online (lvconvert --merge %s)",
+		     name, v->cow_fd >= 0 ? v->cow_where : v->origin_where, v->vg,
+		     v->snap.origin->name, name);
+	v->cow = reopen_dev(v, v->cow, "COW", dry_run, code);
+	v->origin = reopen_dev(v, v->origin, "origin", dry_run, code);
+}
+
+/* @uuid without its dashes, appended to @out. */
+static void add_uuid(char *out, size_t len, const char *uuid)
+{
+	size_t o = strlen(out);
+
+	for (; *uuid && o + 1 < len; uuid++)
+		if (*uuid != '-')
+			out[o++] = *uuid;
+	out[o] = '\0';
+}
+
+void volume_identity(const struct volume *v, int origin, struct snapcow_identity *id)
+{
+	const struct lvm_lv *lv = origin ? v->snap.origin : v->snap.cow;
+	const struct lvm_vg *vg = find_vg(v->in, v->vg);
+
+	memset(id, 0, sizeof(*id));
+	id->kind = SNAPCOW_IDENT_BLOCK;
+	id->size = snapcow_dev_size(origin ? v->origin : v->cow);
+	snprintf(id->dm_uuid, sizeof(id->dm_uuid), "LVM-");
+	add_uuid(id->dm_uuid, sizeof(id->dm_uuid), vg ? vg->id : "");
+	add_uuid(id->dm_uuid, sizeof(id->dm_uuid), lv->id);
+	snprintf(id->dm_uuid + strlen(id->dm_uuid), sizeof(id->dm_uuid) - strlen(id->dm_uuid),
+		 "%s", origin ? "-real" : "-cow");
 }
 
 struct snapcow_store *volume_store_open(const struct volume_opts *o, const char *operand,

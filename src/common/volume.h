@@ -45,7 +45,8 @@ struct volume_opts {
 int volume_parse(struct volume_opts *o, int c, const char *arg, int usage_code);
 
 /* Returns: 1 if @operand names a volume (VG/LV or /dev/VG/LV, and no file
- * of that name exists, or --pv / --metadata were given), else 0. */
+ * of that name exists, or it is an active LVM volume's device (a dm UUID
+ * "LVM-..."), or --pv / --metadata were given), else 0. */
 int volume_is_name(const struct volume_opts *o, const char *operand);
 
 /* The volume group(s) found: each PV, the metadata chosen and why. */
@@ -82,6 +83,10 @@ struct volume {
 	int cow_fd, origin_fd;       /* live: the dm devices opened */
 	const struct volume_set *in; /* where it was found */
 	struct volume_set *own;      /* that set, when volume_open() made it */
+	/* volume_open_rw(): the PVs reopened for writing, each once */
+	int nrw;
+	int rw_fd[VOLUME_MAX_PVS];
+	struct stat rw_st[VOLUME_MAX_PVS];
 };
 
 /* Open VG/LV @name (a snapshot or sparse volume) or exit @code with a
@@ -94,6 +99,20 @@ void volume_close(struct volume *v);
 
 /* Returns: the volume group of an open volume (its metadata as chosen). */
 const struct lvm_vg *volume_vg(const struct volume *v);
+
+/* For a writer (snap_merge): reopen the PVs that hold @v's COW and origin,
+ * each once, read-write (read-only with @dry_run), a block device with
+ * O_EXCL and refused while an active dm table uses it, and rebuild v->cow
+ * and v->origin over those descriptors.  A volume the kernel has active
+ * (read through its dm devices), a sparse volume and a segment that is on
+ * no PV are refused.  Exits @code with a message. */
+void volume_open_rw(struct volume *v, int dry_run, int code);
+
+/* What an undo file records for @v's COW (@origin 0) or origin (1): a
+ * block device of the dev's size whose dm UUID is the one LVM gives that
+ * device when active ("LVM-" VG UUID LV UUID "-cow" or "-real", dashes
+ * dropped), wherever the PVs are (images or devices). */
+void volume_identity(const struct volume *v, int origin, struct snapcow_identity *id);
 
 /* The store of the operand: a path (opened as it is), or a volume name
  * (through volume_open(), whose result is kept in *@v for the origin and

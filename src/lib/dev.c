@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * A read-only byte source: one descriptor, or pieces of several laid end to
- * end as device-mapper's linear target lays them (an LVM volume's segments
- * on physical volumes given as image files), with zero pieces for holes and
- * the zero target.  Stores and origins are read through it.
+ * A byte source: one descriptor, or pieces of several laid end to end as
+ * device-mapper's linear target lays them (an LVM volume's segments on
+ * physical volumes given as image files), with zero pieces for holes and
+ * the zero target.  Stores and origins are read through it, and written
+ * through it when its descriptors were opened for writing (snap_merge).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -167,11 +168,9 @@ SNAPCOW_EXPORT int snapcow_dev_locate(const struct snapcow_dev *d, uint64_t off,
 	return 0;
 }
 
-SNAPCOW_EXPORT int snapcow_dev_pread(const struct snapcow_dev *d, void *buf, size_t len,
-				     uint64_t off)
+/* Read (or, with @write, write) @len bytes at @off, piece by piece. */
+static int dev_io(const struct snapcow_dev *d, char *b, size_t len, uint64_t off, int write)
 {
-	char *b = buf;
-
 	if (!d || off > d->size || len > d->size - off)
 		return off <= (uint64_t)INT64_MAX ? -EIO : -EINVAL;
 	while (len) {
@@ -182,13 +181,45 @@ SNAPCOW_EXPORT int snapcow_dev_pread(const struct snapcow_dev *d, void *buf, siz
 
 		snapcow_dev_locate(d, off, &fd, &at, &left);
 		n = left < len ? (size_t)left : len;
+		if (fd < 0 && write)
+			return -EROFS; /* a zero piece holds nothing */
 		if (fd < 0)
 			memset(b, 0, n);
-		else if ((r = pread_full(fd, b, n, at)) < 0)
+		else if ((r = write ? pwrite_full(fd, b, n, at) : pread_full(fd, b, n, at)) < 0)
 			return r;
 		b += n;
 		off += n;
 		len -= n;
+	}
+	return 0;
+}
+
+SNAPCOW_EXPORT int snapcow_dev_pread(const struct snapcow_dev *d, void *buf, size_t len,
+				     uint64_t off)
+{
+	return dev_io(d, buf, len, off, 0);
+}
+
+SNAPCOW_EXPORT int snapcow_dev_pwrite(const struct snapcow_dev *d, const void *buf, size_t len,
+				      uint64_t off)
+{
+	return dev_io(d, (char *)buf, len, off, 1);
+}
+
+SNAPCOW_EXPORT int snapcow_dev_sync(const struct snapcow_dev *d)
+{
+	if (!d)
+		return -EINVAL;
+	for (size_t i = 0; i < d->n; i++) {
+		int fd = d->p[i].fd, seen = 0, r;
+
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = d->p[k].fd == fd;
+		if (fd < 0 || seen)
+			continue;
+		r = sync_and_drop(fd);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }

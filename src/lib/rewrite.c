@@ -14,6 +14,9 @@
  * process between the steps.  The undo file format is documented in
  * snapcow.h: version 3 is written; versions 1 (one range and its changed
  * bytes, snap_setvalid 0.1) and 2 (ranges, snap_restore 0.1) are read.
+ * A change to several devices (snap_merge: the store and the origin) is
+ * one file of several parts, each a version 3 undo file of its own laid
+ * after the one before, numbered in header bytes 88..95.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,7 +49,7 @@ struct undo_disk {
 	uint32_t v1_changed_length;
 	uint64_t v1_changed_offset;
 	uint64_t created;
-	unsigned char v1_new_bytes[8];
+	unsigned char v1_new_bytes[8]; /* version 3: part number and parts (u32 each) */
 	char dm_uuid[128];
 	char program[24];
 	uint32_t data_crc;
@@ -67,6 +70,9 @@ static_assert(sizeof(struct undo_disk_range) == 32, "undo range is 32 bytes");
 #define UNDO_MAX_LENGTH (1ULL << 30)
 /* Bytes moved at a time between an undo file and the store. */
 #define PIECE ((size_t)1 << 20)
+/* Saved bytes are synced in batches of this size while they are written,
+ * so that a large undo file does not pile up in the page cache. */
+#define UNDO_SYNC_BYTES ((uint64_t)64 << 20)
 
 struct range {
 	struct snapcow_undo_range r;
@@ -81,7 +87,12 @@ struct snapcow_undo {
 	uint32_t nranges;
 	uint64_t bytes;
 	int fd;
+	int own_fd;               /* the first part owns the file */
 	char *path;
+	uint64_t base;            /* where the part starts in the file */
+	uint32_t part, parts;     /* its number, and how many (1: a plain file) */
+	int sorted;               /* ranges in increasing, disjoint order */
+	struct snapcow_undo *next; /* the next part, owned by this one */
 };
 
 /* ---- Identity --------------------------------------------------------- */
@@ -138,7 +149,7 @@ static const char *describe(const struct snapcow_identity *id, char *buf, size_t
 /* ---- Writing an undo file (version 3) --------------------------------- */
 
 static void fill_header(struct undo_disk *h, const struct snapcow_identity *id,
-			const char *program)
+			const char *program, uint32_t part, uint32_t parts)
 {
 	memset(h, 0, sizeof(*h));
 	memcpy(h->magic, SNAPCOW_UNDO_MAGIC, 8);
@@ -153,18 +164,17 @@ static void fill_header(struct undo_disk *h, const struct snapcow_identity *id,
 	memcpy(h->dm_uuid, id->dm_uuid, strnlen(id->dm_uuid, sizeof(h->dm_uuid)));
 	if (program)
 		memcpy(h->program, program, strnlen(program, sizeof(h->program) - 1));
+	if (parts > 1) {
+		uint32_t le[2] = { htole32(part), htole32(parts) };
+
+		memcpy(h->v1_new_bytes, le, sizeof(le));
+	}
 }
 
-/* After the body: write the header (its CRC now final), fsync and close
- * the file, fsync its directory; on any error remove it.  Returns @r or
- * the first error. */
-static int finish_undo(struct snapcow_ctx *ctx, int fd, const char *path, struct undo_disk *h,
-		       int r)
+/* Close the undo file, fsync it and its directory; on any error (@r or
+ * now) remove it.  Returns @r or the first error. */
+static int finish_undo(struct snapcow_ctx *ctx, int fd, const char *path, int r)
 {
-	if (!r) {
-		h->header_crc = htole32(crc32_update(0, h, offsetof(struct undo_disk, header_crc)));
-		r = pwrite_full(fd, h, sizeof(*h), 0);
-	}
 	if (!r && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && !r)
@@ -200,8 +210,9 @@ static int clip_range(const struct snapcow_undo_range *in, uint64_t size,
 }
 
 /* Copy one range from the store into the undo file at *@pos. */
-static int save_range(struct snapcow_ctx *ctx, int fd, int ufd, const struct snapcow_undo_range *g,
-		      unsigned char *buf, uint64_t *pos, uint32_t *crc)
+static int save_range(struct snapcow_ctx *ctx, const struct snapcow_dev *d, int ufd,
+		      const struct snapcow_undo_range *g, unsigned char *buf, uint64_t *pos,
+		      uint32_t *crc)
 {
 	struct undo_disk_range rec = { htole64(g->offset), htole64(g->length),
 				       htole64(g->changed_offset), htole64(g->changed_length) };
@@ -213,7 +224,7 @@ static int save_range(struct snapcow_ctx *ctx, int fd, int ufd, const struct sna
 	for (uint64_t done = 0; !r && done < g->length; done += PIECE) {
 		size_t n = g->length - done < PIECE ? (size_t)(g->length - done) : PIECE;
 
-		r = pread_full(fd, buf, n, g->offset + done);
+		r = snapcow_dev_pread(d, buf, n, g->offset + done);
 		if (r < 0) {
 			log_err(ctx, "cannot read the store at offset %" PRIu64 ": %s",
 				g->offset + done, snapcow_strerror(r));
@@ -221,33 +232,60 @@ static int save_range(struct snapcow_ctx *ctx, int fd, int ufd, const struct sna
 		}
 		*crc = crc32_update(*crc, buf, n);
 		r = pwrite_full(ufd, buf, n, *pos + done);
+		if (!r && (*pos + done) / UNDO_SYNC_BYTES != (*pos + done + n) / UNDO_SYNC_BYTES &&
+		    fdatasync(ufd) < 0)
+			r = -errno;
 	}
 	*pos += g->length;
 	return r;
 }
 
-SNAPCOW_EXPORT int snapcow_undo_save(struct snapcow_ctx *ctx, int fd,
-				     const struct snapcow_identity *idp, const char *path,
-				     const struct snapcow_undo_range *ranges, size_t n,
-				     const char *program)
+/* Part @index of @nparts at *@pos: the ranges after the header's slot,
+ * then the header with its final count and CRCs. */
+static int save_part(struct snapcow_ctx *ctx, int ufd, const struct snapcow_undo_part *p,
+		     uint32_t index, uint32_t nparts, const char *program, unsigned char *buf,
+		     uint64_t *pos)
 {
-	struct snapcow_identity id;
-	struct undo_disk h;
-	unsigned char *buf;
-	uint64_t pos = sizeof(h);
+	const struct snapcow_identity *id = p->identity;
+	uint64_t base = *pos;
 	uint32_t crc = 0, count = 0;
-	int ufd, r;
+	struct undo_disk h;
+	int r = 0;
 
-	if (fd < 0 || !path || (!ranges && n) || n > UINT32_MAX)
+	if (!p->dev || !id || (!p->ranges && p->n) || p->n > UINT32_MAX)
 		return -EINVAL;
-	if (idp) {
-		id = *idp;
-	} else {
-		r = snapcow_identity_get(fd, &id);
-		if (r < 0)
-			return r;
+	fill_header(&h, id, program, index, nparts);
+	*pos += sizeof(h);
+	for (size_t i = 0; i < p->n && !r; i++) {
+		struct snapcow_undo_range g;
+
+		if (!clip_range(&p->ranges[i], id->size, &g))
+			continue;
+		if (g.length > UNDO_MAX_LENGTH) {
+			r = -EINVAL;
+			break;
+		}
+		r = save_range(ctx, p->dev, ufd, &g, buf, pos, &crc);
+		count++;
 	}
-	fill_header(&h, &id, program);
+	if (r)
+		return r;
+	h.ranges = htole32(count);
+	h.data_crc = htole32(crc);
+	h.header_crc = htole32(crc32_update(0, &h, offsetof(struct undo_disk, header_crc)));
+	return pwrite_full(ufd, &h, sizeof(h), base);
+}
+
+SNAPCOW_EXPORT int snapcow_undo_save_parts(struct snapcow_ctx *ctx, const char *path,
+					   const struct snapcow_undo_part *parts, size_t n,
+					   const char *program)
+{
+	unsigned char *buf;
+	uint64_t pos = 0;
+	int ufd, r = 0;
+
+	if (!path || !parts || !n || n > UINT32_MAX)
+		return -EINVAL;
 	buf = malloc(PIECE);
 	if (!buf)
 		return -ENOMEM;
@@ -258,23 +296,39 @@ SNAPCOW_EXPORT int snapcow_undo_save(struct snapcow_ctx *ctx, int fd,
 		free(buf);
 		return r;
 	}
-	r = 0;
-	for (size_t i = 0; i < n && !r; i++) {
-		struct snapcow_undo_range g;
-
-		if (!clip_range(&ranges[i], id.size, &g))
-			continue;
-		if (g.length > UNDO_MAX_LENGTH) {
-			r = -EINVAL;
-			break;
-		}
-		r = save_range(ctx, fd, ufd, &g, buf, &pos, &crc);
-		count++;
-	}
+	for (size_t i = 0; i < n && !r; i++)
+		r = save_part(ctx, ufd, &parts[i], (uint32_t)i, (uint32_t)n, program, buf, &pos);
 	free(buf);
-	h.ranges = htole32(count);
-	h.data_crc = htole32(crc);
-	return finish_undo(ctx, ufd, path, &h, r);
+	return finish_undo(ctx, ufd, path, r);
+}
+
+SNAPCOW_EXPORT int snapcow_undo_save(struct snapcow_ctx *ctx, int fd,
+				     const struct snapcow_identity *idp, const char *path,
+				     const struct snapcow_undo_range *ranges, size_t n,
+				     const char *program)
+{
+	struct snapcow_undo_part part = { .ranges = ranges, .n = n };
+	struct snapcow_identity id;
+	struct snapcow_dev *d;
+	int r;
+
+	if (fd < 0 || !path || (!ranges && n) || n > UINT32_MAX)
+		return -EINVAL;
+	if (idp) {
+		id = *idp;
+	} else {
+		r = snapcow_identity_get(fd, &id);
+		if (r < 0)
+			return r;
+	}
+	r = snapcow_dev_new_fd(fd, "store", &d);
+	if (r < 0)
+		return r;
+	part.dev = d;
+	part.identity = &id;
+	r = snapcow_undo_save_parts(ctx, path, &part, 1, program);
+	snapcow_dev_free(d);
+	return r;
 }
 
 /* ---- The valid flag --------------------------------------------------- */
@@ -330,7 +384,7 @@ SNAPCOW_EXPORT int snapcow_store_set_valid(struct snapcow_store *s, uint32_t val
 
 	if (!s || !opt || !opt->undo_path || !s->chunk_bytes)
 		return -EINVAL;
-	if (!(s->flags & SNAPCOW_OPEN_RDWR))
+	if (!(s->flags & SNAPCOW_OPEN_RDWR) || s->fd < 0)
 		return -EBADF;
 	old = malloc(s->chunk_bytes);
 	back = malloc(s->chunk_bytes);
@@ -378,6 +432,11 @@ static int add_range(struct snapcow_undo *u, const struct snapcow_undo_range *g,
 			g->offset, g->length, g->changed_offset, g->changed_length);
 		return SNAPCOW_ERR_UNDO_FORMAT;
 	}
+	if (u->nranges) {
+		const struct snapcow_undo_range *prev = &u->ranges[u->nranges - 1].r;
+
+		u->sorted &= g->offset >= prev->offset + prev->length;
+	}
 	u->ranges[u->nranges].r = *g;
 	u->ranges[u->nranges].file_pos = pos;
 	u->nranges++;
@@ -410,12 +469,14 @@ static int truncated(struct snapcow_undo *u, uint64_t pos, const char *where, ui
 	return SNAPCOW_ERR_UNDO_CHECKSUM;
 }
 
-/* Versions 2 and 3: index the ranges, check the size and the CRC. */
-static int read_ranges(struct snapcow_undo *u, const struct undo_disk *h, uint64_t size)
+/* Versions 2 and 3: index the ranges of the part at u->base, check its
+ * CRC; *@end is where it ends (the file must end there after the last). */
+static int read_ranges(struct snapcow_undo *u, const struct undo_disk *h, uint64_t size,
+		       uint64_t *end)
 {
 	const size_t reclen = u->version == UNDO_V2 ? 16 : sizeof(struct undo_disk_range);
 	uint32_t n = le32toh(h->ranges), crc = 0;
-	uint64_t pos = sizeof(*h);
+	uint64_t pos = u->base + sizeof(*h);
 	unsigned char *buf;
 	int r = 0;
 
@@ -456,7 +517,8 @@ static int read_ranges(struct snapcow_undo *u, const struct undo_disk *h, uint64
 		pos += reclen + g.length;
 	}
 	free(buf);
-	if (!r && pos != size) {
+	*end = pos;
+	if (!r && pos != size && u->part + 1 == u->parts) {
 		log_err(u->ctx, "%s: offset %" PRIu64 ": %" PRIu64 " bytes after the last range: the "
 			"undo file is damaged", u->path, pos, size - pos);
 		return SNAPCOW_ERR_UNDO_CHECKSUM;
@@ -505,37 +567,67 @@ static int read_v1(struct snapcow_undo *u, const struct undo_disk *h, uint64_t s
 	return r;
 }
 
-/* Magic, version, header CRC and identity of the header at the start. */
+/* The part number and count of a version 3 header (0 of 1 otherwise). */
+static void header_part(const struct undo_disk *h, uint32_t version, uint32_t *part,
+			uint32_t *parts)
+{
+	uint32_t le[2];
+
+	memcpy(le, h->v1_new_bytes, sizeof(le));
+	*part = version == SNAPCOW_UNDO_VERSION ? le32toh(le[0]) : 0;
+	*parts = version == SNAPCOW_UNDO_VERSION ? le32toh(le[1]) : 0;
+	if (!*parts)
+		*parts = 1;
+}
+
+/* Magic, version, header CRC, part number and identity of the header at
+ * u->base (the start of the file, or of a later part). */
 static int read_header(struct snapcow_undo *u, struct undo_disk *h, uint64_t size)
 {
+	const uint64_t b = u->base;
+	uint32_t part, parts;
 	int r;
 
-	if (size < sizeof(*h)) {
-		log_err(u->ctx, "%s: %" PRIu64 " bytes, too small for an undo file", u->path, size);
-		return SNAPCOW_ERR_UNDO_FORMAT;
+	if (size < sizeof(*h) || size - sizeof(*h) < b) {
+		if (b)
+			log_err(u->ctx, "%s: offset %" PRIu64 ": the file ends before part %u of %u: "
+				"the undo file is truncated", u->path, b, u->part + 1, u->parts);
+		else
+			log_err(u->ctx, "%s: %" PRIu64 " bytes, too small for an undo file", u->path,
+				size);
+		return b ? SNAPCOW_ERR_UNDO_CHECKSUM : SNAPCOW_ERR_UNDO_FORMAT;
 	}
-	r = pread_full(u->fd, h, sizeof(*h), 0);
+	r = pread_full(u->fd, h, sizeof(*h), b);
 	if (r < 0) {
-		log_err(u->ctx, "%s: cannot read offset 0: %s", u->path, snapcow_strerror(r));
+		log_err(u->ctx, "%s: cannot read offset %" PRIu64 ": %s", u->path, b,
+			snapcow_strerror(r));
 		return r;
 	}
 	if (memcmp(h->magic, SNAPCOW_UNDO_MAGIC, 8)) {
-		log_err(u->ctx, "%s: offset 0: bad magic (expected \"%s\")", u->path,
+		log_err(u->ctx, "%s: offset %" PRIu64 ": bad magic (expected \"%s\")", u->path, b,
 			SNAPCOW_UNDO_MAGIC);
 		return SNAPCOW_ERR_UNDO_FORMAT;
 	}
 	u->version = le32toh(h->version);
 	if (u->version < UNDO_V1 || u->version > SNAPCOW_UNDO_VERSION ||
-	    le32toh(h->header_bytes) != SNAPCOW_UNDO_HEADER_SIZE) {
-		log_err(u->ctx, "%s: offset 8: unsupported undo file version %u", u->path,
-			u->version);
+	    le32toh(h->header_bytes) != SNAPCOW_UNDO_HEADER_SIZE || (b && u->version < UNDO_V2)) {
+		log_err(u->ctx, "%s: offset %" PRIu64 ": unsupported undo file version %u", u->path,
+			b + 8, u->version);
 		return SNAPCOW_ERR_UNDO_FORMAT;
 	}
 	if (le32toh(h->header_crc) != crc32_update(0, h, offsetof(struct undo_disk, header_crc))) {
-		log_err(u->ctx, "%s: offset 252: header checksum mismatch: the undo file is damaged",
-			u->path);
+		log_err(u->ctx, "%s: offset %" PRIu64 ": header checksum mismatch: the undo file is "
+			"damaged", u->path, b + 252);
 		return SNAPCOW_ERR_UNDO_CHECKSUM;
 	}
+	header_part(h, u->version, &part, &parts);
+	if (part != u->part || (b && parts != u->parts) || part >= parts) {
+		log_err(u->ctx, "%s: offset %" PRIu64 ": header says part %u of %u where part %u "
+			"was expected: the undo file is damaged", u->path, b + 88, part + 1, parts,
+			u->part + 1);
+		return SNAPCOW_ERR_UNDO_CHECKSUM;
+	}
+	u->parts = parts;
 	u->id.kind = le32toh(h->kind);
 	u->id.dev = le64toh(h->dev);
 	u->id.ino = le64toh(h->ino);
@@ -544,31 +636,74 @@ static int read_header(struct snapcow_undo *u, struct undo_disk *h, uint64_t siz
 	memcpy(u->id.dm_uuid, h->dm_uuid, sizeof(h->dm_uuid));
 	u->id.dm_uuid[sizeof(h->dm_uuid)] = '\0';
 	if (u->id.kind != SNAPCOW_IDENT_FILE && u->id.kind != SNAPCOW_IDENT_BLOCK) {
-		log_err(u->ctx, "%s: offset 16: unknown store kind %u", u->path, u->id.kind);
+		log_err(u->ctx, "%s: offset %" PRIu64 ": unknown store kind %u", u->path, b + 16,
+			u->id.kind);
 		return SNAPCOW_ERR_UNDO_FORMAT;
 	}
 	return 0;
 }
 
-SNAPCOW_EXPORT int snapcow_undo_open(struct snapcow_ctx *ctx, const char *path,
-				     struct snapcow_undo **out)
+static struct snapcow_undo *undo_alloc(struct snapcow_ctx *ctx, const char *path)
+{
+	struct snapcow_undo *u = calloc(1, sizeof(*u));
+
+	if (!u)
+		return NULL;
+	u->ctx = snapcow_ctx_ref(ctx);
+	u->path = strdup(path);
+	u->fd = -1;
+	u->parts = 1;
+	u->sorted = 1;
+	if (!u->path) {
+		snapcow_undo_free(u);
+		return NULL;
+	}
+	return u;
+}
+
+/* The parts after the first, each at the end of the one before. */
+static int read_more_parts(struct snapcow_undo *first, uint64_t size, uint64_t end)
+{
+	struct snapcow_undo *prev = first;
+	struct undo_disk h;
+	int r = 0;
+
+	for (uint32_t i = 1; i < first->parts && !r; i++) {
+		struct snapcow_undo *u = undo_alloc(first->ctx, first->path);
+
+		if (!u)
+			return -ENOMEM;
+		prev->next = u;
+		prev = u;
+		u->fd = first->fd;
+		u->base = end;
+		u->part = i;
+		u->parts = first->parts;
+		r = read_header(u, &h, size);
+		if (!r)
+			r = read_ranges(u, &h, size, &end);
+	}
+	return r;
+}
+
+static int open_undo(struct snapcow_ctx *ctx, const char *path, int all_parts,
+		     struct snapcow_undo **out)
 {
 	struct snapcow_undo *u;
 	struct undo_disk h;
 	struct stat st;
-	uint64_t size;
+	uint64_t size, end = 0;
 	int r;
 
 	if (!path || !out)
 		return -EINVAL;
-	u = calloc(1, sizeof(*u));
+	u = undo_alloc(ctx, path);
 	if (!u)
 		return -ENOMEM;
-	u->ctx = snapcow_ctx_ref(ctx);
-	u->path = strdup(path);
 	u->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (!u->path || u->fd < 0) {
-		r = u->path ? -errno : -ENOMEM;
+	u->own_fd = u->fd >= 0;
+	if (u->fd < 0) {
+		r = -errno;
 		log_err(ctx, "cannot open %s: %s", path, snapcow_strerror(r));
 		goto fail;
 	}
@@ -580,8 +715,15 @@ SNAPCOW_EXPORT int snapcow_undo_open(struct snapcow_ctx *ctx, const char *path,
 	}
 	size = (uint64_t)st.st_size;
 	r = read_header(u, &h, size);
+	if (!r && u->parts > 1 && !all_parts) {
+		log_err(ctx, "%s: holds the undo of a change to %u devices (written by %.23s): "
+			"apply it with %.23s --undo-apply", path, u->parts, h.program, h.program);
+		r = SNAPCOW_ERR_UNDO_FORMAT;
+	}
 	if (!r)
-		r = u->version == UNDO_V1 ? read_v1(u, &h, size) : read_ranges(u, &h, size);
+		r = u->version == UNDO_V1 ? read_v1(u, &h, size) : read_ranges(u, &h, size, &end);
+	if (!r)
+		r = read_more_parts(u, size, end);
 	if (r < 0)
 		goto fail;
 	*out = u;
@@ -589,6 +731,28 @@ SNAPCOW_EXPORT int snapcow_undo_open(struct snapcow_ctx *ctx, const char *path,
 fail:
 	snapcow_undo_free(u);
 	return r;
+}
+
+SNAPCOW_EXPORT int snapcow_undo_open(struct snapcow_ctx *ctx, const char *path,
+				     struct snapcow_undo **out)
+{
+	return open_undo(ctx, path, 0, out);
+}
+
+SNAPCOW_EXPORT int snapcow_undo_open_parts(struct snapcow_ctx *ctx, const char *path,
+					   struct snapcow_undo **out)
+{
+	return open_undo(ctx, path, 1, out);
+}
+
+SNAPCOW_EXPORT uint32_t snapcow_undo_parts(const struct snapcow_undo *u)
+{
+	return u->parts;
+}
+
+SNAPCOW_EXPORT const struct snapcow_undo *snapcow_undo_next_part(const struct snapcow_undo *u)
+{
+	return u ? u->next : NULL;
 }
 
 SNAPCOW_EXPORT uint32_t snapcow_undo_ranges(const struct snapcow_undo *u)
@@ -615,37 +779,64 @@ SNAPCOW_EXPORT int snapcow_undo_range(const struct snapcow_undo *u, uint32_t i,
 	return 0;
 }
 
-SNAPCOW_EXPORT int snapcow_undo_read_saved(const struct snapcow_undo *u, uint64_t offset,
-					   void *buf, size_t len)
+/* The range holding [@offset, @offset + @len), or NULL: a binary search
+ * when the ranges are in order (as every writer saves them), else a walk. */
+static const struct range *find_saved(const struct snapcow_undo *u, uint64_t offset, size_t len)
 {
-	for (uint32_t i = 0; u && i < u->nranges; i++) {
+	uint32_t lo = 0, hi = u->nranges;
+
+	if (u->sorted) {
+		while (hi - lo > 1) {
+			uint32_t mid = lo + (hi - lo) / 2;
+
+			if (u->ranges[mid].r.offset <= offset)
+				lo = mid;
+			else
+				hi = mid;
+		}
+		hi = lo + 1 < u->nranges ? lo + 1 : u->nranges;
+	}
+	for (uint32_t i = lo; i < hi; i++) {
 		const struct range *g = &u->ranges[i];
 
 		if (offset >= g->r.offset && len <= g->r.length &&
 		    offset - g->r.offset <= g->r.length - len)
-			return pread_full(u->fd, buf, len, g->file_pos + (offset - g->r.offset));
+			return g;
 	}
-	return -EINVAL;
+	return NULL;
+}
+
+SNAPCOW_EXPORT int snapcow_undo_read_saved(const struct snapcow_undo *u, uint64_t offset,
+					   void *buf, size_t len)
+{
+	const struct range *g = u ? find_saved(u, offset, len) : NULL;
+
+	if (!g)
+		return -EINVAL;
+	return pread_full(u->fd, buf, len, g->file_pos + (offset - g->r.offset));
 }
 
 SNAPCOW_EXPORT void snapcow_undo_free(struct snapcow_undo *u)
 {
-	if (!u)
-		return;
-	if (u->fd >= 0)
-		close(u->fd);
-	snapcow_ctx_unref(u->ctx);
-	free(u->ranges);
-	free(u->path);
-	free(u);
+	while (u) {
+		struct snapcow_undo *next = u->next;
+
+		if (u->own_fd)
+			close(u->fd);
+		snapcow_ctx_unref(u->ctx);
+		free(u->ranges);
+		free(u->path);
+		free(u);
+		u = next;
+	}
 }
 
 /* ---- Applying an undo file -------------------------------------------- */
 
 /* Compare range @g with the store: *@differs when it holds other bytes;
  * SNAPCOW_ERR_UNDO_CONTENT when they differ outside the changed part. */
-static int compare_range(const struct snapcow_undo *u, int fd, const struct range *g,
-			 unsigned char *a, unsigned char *b, int *differs)
+static int compare_range(const struct snapcow_undo *u, const struct snapcow_dev *d,
+			 const struct range *g, unsigned char *a, unsigned char *b, int *differs)
 {
 	const struct snapcow_undo_range *r = &g->r;
 
@@ -655,7 +846,7 @@ static int compare_range(const struct snapcow_undo *u, int fd, const struct rang
 		int e = pread_full(u->fd, a, n, g->file_pos + done);
 
 		if (!e)
-			e = pread_full(fd, b, n, at);
+			e = snapcow_dev_pread(d, b, n, at);
 		if (e < 0) {
 			log_err(u->ctx, "%s: cannot read the store at offset %" PRIu64 ": %s", u->path,
 				at, e == -EIO ? "it is shorter than the saved range" :
@@ -680,8 +871,8 @@ static int compare_range(const struct snapcow_undo *u, int fd, const struct rang
 }
 
 /* Copy every range from the undo file to the store (@verify: compare). */
-static int copy_ranges(const struct snapcow_undo *u, int fd, int verify, unsigned char *a,
-		       unsigned char *b)
+static int copy_ranges(const struct snapcow_undo *u, const struct snapcow_dev *d, int verify,
+		       unsigned char *a, unsigned char *b)
 {
 	int r = 0;
 
@@ -695,10 +886,10 @@ static int copy_ranges(const struct snapcow_undo *u, int fd, int verify, unsigne
 			r = pread_full(u->fd, a, n, g->file_pos + done);
 			if (r < 0)
 				log_err(u->ctx, "%s: cannot read: %s", u->path, snapcow_strerror(r));
-			else if (!verify && (r = pwrite_full(fd, a, n, at)) < 0)
+			else if (!verify && (r = snapcow_dev_pwrite(d, a, n, at)) < 0)
 				log_err(u->ctx, "%s: cannot write %zu bytes at offset %" PRIu64 ": %s",
 					u->path, n, at, snapcow_strerror(r));
-			else if (verify && (r = pread_full(fd, b, n, at)) < 0)
+			else if (verify && (r = snapcow_dev_pread(d, b, n, at)) < 0)
 				log_err(u->ctx, "%s: cannot read back offset %" PRIu64 ": %s", u->path,
 					at, snapcow_strerror(r));
 			else if (verify && memcmp(a, b, n)) {
@@ -731,21 +922,56 @@ static int check_identity(const struct snapcow_undo *u, const struct snapcow_ide
 
 /* Write every range back, give a regular file its size back, sync, drop
  * the cached pages and compare. */
-static int restore_ranges(const struct snapcow_undo *u, int fd,
+static int restore_ranges(const struct snapcow_undo *u, const struct snapcow_dev *d,
 			  const struct snapcow_identity *cur, unsigned char *a, unsigned char *b)
 {
-	int r = copy_ranges(u, fd, 0, a, b);
+	struct snapcow_dev *resized = NULL;
+	int fd = snapcow_dev_fd(d);
+	int r = copy_ranges(u, d, 0, a, b);
 
-	if (!r && cur->kind == SNAPCOW_IDENT_FILE && cur->size != u->id.size &&
-	    ftruncate(fd, (off_t)u->id.size) < 0) {
-		r = -errno;
-		log_err(u->ctx, "%s: cannot set the store's size back to %" PRIu64 " bytes: %s",
-			u->path, u->id.size, snapcow_strerror(r));
+	if (!r && cur->kind == SNAPCOW_IDENT_FILE && cur->size != u->id.size && fd >= 0) {
+		if (ftruncate(fd, (off_t)u->id.size) < 0) {
+			r = -errno;
+			log_err(u->ctx, "%s: cannot set the store's size back to %" PRIu64 " bytes: %s",
+				u->path, u->id.size, snapcow_strerror(r));
+		} else if ((r = snapcow_dev_new_fd(fd, snapcow_dev_name(d), &resized)) == 0) {
+			d = resized; /* read back within the size given back */
+		}
 	}
-	if (!r && (r = sync_and_drop(fd)) < 0)
+	if (!r && (r = snapcow_dev_sync(d)) < 0)
 		log_err(u->ctx, "%s: fsync of the store failed: %s", u->path, snapcow_strerror(r));
 	if (!r)
-		r = copy_ranges(u, fd, 1, a, b);
+		r = copy_ranges(u, d, 1, a, b);
+	snapcow_dev_free(resized);
+	return r;
+}
+
+SNAPCOW_EXPORT int snapcow_undo_apply_dev(const struct snapcow_undo *u,
+					  const struct snapcow_dev *d,
+					  const struct snapcow_identity *cur, unsigned int flags)
+{
+	unsigned char *a, *b;
+	int r, differs = 0;
+
+	if (!u || !d || !cur)
+		return -EINVAL;
+	r = check_identity(u, cur, flags);
+	if (r < 0)
+		return r;
+	if (cur->kind == SNAPCOW_IDENT_BLOCK && cur->size != u->id.size)
+		log_warn(u->ctx, "%s: the store is %" PRIu64 " bytes, it was %" PRIu64 " when the "
+			 "undo file was written", u->path, cur->size, u->id.size);
+	a = malloc(PIECE);
+	b = malloc(PIECE);
+	r = a && b ? 0 : -ENOMEM;
+	for (uint32_t i = 0; i < u->nranges && !r; i++)
+		r = compare_range(u, d, &u->ranges[i], a, b, &differs);
+	if (!r && !differs && (cur->kind == SNAPCOW_IDENT_BLOCK || cur->size == u->id.size))
+		r = 1; /* already holds the saved bytes */
+	else if (!r && !(flags & SNAPCOW_UNDO_DRY_RUN))
+		r = restore_ranges(u, d, cur, a, b);
+	free(a);
+	free(b);
 	return r;
 }
 
@@ -753,8 +979,8 @@ SNAPCOW_EXPORT int snapcow_undo_apply(const struct snapcow_undo *u, int fd,
 				      const struct snapcow_identity *curp, unsigned int flags)
 {
 	struct snapcow_identity cur;
-	unsigned char *a, *b;
-	int r, differs = 0;
+	struct snapcow_dev *d;
+	int r;
 
 	if (!u || fd < 0)
 		return -EINVAL;
@@ -764,22 +990,12 @@ SNAPCOW_EXPORT int snapcow_undo_apply(const struct snapcow_undo *u, int fd,
 		log_err(u->ctx, "%s: cannot identify the store: %s", u->path, snapcow_strerror(r));
 		return r;
 	}
-	r = check_identity(u, &cur, flags);
-	if (r < 0)
+	r = snapcow_dev_new_fd(fd, "store", &d);
+	if (r < 0) {
+		log_err(u->ctx, "%s: cannot identify the store: %s", u->path, snapcow_strerror(r));
 		return r;
-	if (cur.kind == SNAPCOW_IDENT_BLOCK && cur.size != u->id.size)
-		log_warn(u->ctx, "%s: the store is %" PRIu64 " bytes, it was %" PRIu64 " when the "
-			 "undo file was written", u->path, cur.size, u->id.size);
-	a = malloc(PIECE);
-	b = malloc(PIECE);
-	r = a && b ? 0 : -ENOMEM;
-	for (uint32_t i = 0; i < u->nranges && !r; i++)
-		r = compare_range(u, fd, &u->ranges[i], a, b, &differs);
-	if (!r && !differs && (cur.kind == SNAPCOW_IDENT_BLOCK || cur.size == u->id.size))
-		r = 1; /* already holds the saved bytes */
-	else if (!r && !(flags & SNAPCOW_UNDO_DRY_RUN))
-		r = restore_ranges(u, fd, &cur, a, b);
-	free(a);
-	free(b);
+	}
+	r = snapcow_undo_apply_dev(u, d, &cur, flags);
+	snapcow_dev_free(d);
 	return r;
 }

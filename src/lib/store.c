@@ -141,7 +141,7 @@ SNAPCOW_EXPORT int snapcow_store_open_fd(struct snapcow_ctx *ctx, int fd, const 
 SNAPCOW_EXPORT int snapcow_store_open_dev(struct snapcow_ctx *ctx, const struct snapcow_dev *dev,
 					  unsigned int flags, struct snapcow_store **out)
 {
-	if (!dev || !out || (flags & SNAPCOW_OPEN_RDWR && snapcow_dev_fd(dev) < 0))
+	if (!dev || !out)
 		return -EINVAL;
 	return store_init(ctx, snapcow_dev_fd(dev) >= 0 && (flags & SNAPCOW_OPEN_RDWR) ?
 			  snapcow_dev_fd(dev) : -1, dev, snapcow_dev_name(dev), flags, out);

@@ -94,19 +94,23 @@ static void on_problem(void *data, const struct snapcow_problem *p)
 	warnx("offset %llu: %s (%s)", (unsigned long long)p->offset, p->message, p->code);
 }
 
-/* Default undo file name in the current directory. */
-static void default_undo(const char *store, char *out, size_t len)
+/* The undo file (--undo, or a default name in the current directory),
+ * never one on the store itself. */
+static void choose_undo(const struct opts *o, const struct stat *st, char *undo, size_t len)
 {
-	char *copy = strdup(store), stamp[32];
-	time_t now = time(NULL);
-	struct tm tm;
+	struct undo_target t = { "the store", *st };
+	char *copy;
 
-	if (!copy)
-		errx(SV_FAIL, "out of memory");
-	localtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-	snprintf(out, len, "snap_setvalid-%s-%s.undo", basename(copy), stamp);
-	free(copy);
+	if (o->undo) {
+		snprintf(undo, len, "%s", o->undo);
+	} else {
+		copy = strdup(o->store);
+		if (!copy)
+			errx(SV_FAIL, "out of memory");
+		undo_default_name(basename(copy), undo, len);
+		free(copy);
+	}
+	undo_check_place(undo, &t, 1, SV_FAIL);
 }
 
 /* The whole table must be sound before a store is marked valid: the
@@ -217,11 +221,7 @@ static int do_set(const struct opts *o)
 	r = SV_OK;
 	if (nothing_to_do(o, s, want))
 		goto out;
-	if (o->undo)
-		snprintf(undo, sizeof(undo), "%s", o->undo);
-	else
-		default_undo(o->store, undo, sizeof(undo));
-	undo_check_place(undo, &st, SV_FAIL);
+	choose_undo(o, &st, undo, sizeof(undo));
 	if (o->dry_run) {
 		printf("dry run: would save the header chunk (%u bytes at offset 0) to %s,\n"
 		       "then write ", snapcow_store_chunk_bytes(s), undo);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Byte sources: a store cut into pieces on two files (as an LVM volume's
- * segments lie on two PVs) reads exactly as the contiguous store. */
+ * segments lie on two PVs) reads exactly as the contiguous store, and
+ * writes land in the pieces' files. */
 #include <errno.h>
 #include <string.h>
 
@@ -59,8 +60,32 @@ int main(void)
 	CHECK(!memcmp(x, y, sizeof(x)));
 	CHECK_EQ(snapcow_dev_pread(dev, x, 16, size - 8), -EIO);
 
-	/* the store through the pieces: the same figures, map and view */
-	CHECK_EQ(snapcow_store_open_dev(NULL, dev, SNAPCOW_OPEN_RDWR, &cut), -EINVAL);
+	/* a write across two pieces lands in both files, as a read sees it */
+	memset(x, 0x5a, sizeof(x));
+	CHECK_EQ(snapcow_dev_pwrite(dev, x, sizeof(x), third - 4096), 0);
+	CHECK_EQ(snapcow_dev_sync(dev), 0);
+	CHECK_EQ(pread(a, y, 4096, (off_t)((1 << 20) + third - 4096)), 4096);
+	CHECK(!memcmp(x, y, 4096));
+	CHECK_EQ(pread(b, y, 4096, 0), 4096);
+	CHECK(!memcmp(x + 4096, y, 4096));
+	CHECK_EQ(snapcow_dev_pwrite(dev, x, 16, size - 8), -EIO);
+	copy(fd, third - 4096, sizeof(x), a, (1 << 20) + third - 4096);
+	copy(fd, third, 4096, b, 0);
+	/* (the original bytes copied back for what follows) */
+	CHECK_EQ(snapcow_dev_pread(dev, x, sizeof(x), third - 4096), 0);
+	CHECK_EQ(pread(fd, y, sizeof(y), (off_t)(third - 4096)), (ssize_t)sizeof(y));
+	CHECK(!memcmp(x, y, sizeof(x)));
+
+	/* the store through the pieces: the same figures, map and view; it
+	 * may be opened for writing (snapcow_store_merge_shrink writes through
+	 * the dev) but the valid flag needs one descriptor */
+	CHECK_EQ(snapcow_store_open_dev(NULL, dev, SNAPCOW_OPEN_RDWR, &cut), 0);
+	{
+		struct snapcow_rewrite_options ro = { .undo_path = "/nonexistent/x.undo" };
+
+		CHECK_EQ(snapcow_store_set_valid(cut, 0, &ro), -EBADF);
+	}
+	snapcow_store_free(cut);
 	CHECK_EQ(snapcow_store_open_dev(NULL, dev, 0, &cut), 0);
 	CHECK_EQ(snapcow_store_fd(cut), -1);
 	CHECK_EQ(snapcow_store_scan(whole, &s1), 0);
@@ -95,6 +120,7 @@ int main(void)
 	CHECK_EQ(data, 1 << 20);
 	CHECK_EQ(snapcow_dev_pread(zeros, x, 16, 100), 0);
 	CHECK(is_zero(x, 16));
+	CHECK_EQ(snapcow_dev_pwrite(zeros, x, 16, 100), -EROFS);
 	p[0].length = 0;
 	snapcow_dev_free(zeros);
 	CHECK_EQ(snapcow_dev_new_pieces("bad", p, 2, &zeros), -EINVAL);
