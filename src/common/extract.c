@@ -424,6 +424,8 @@ static int failed(const char *what, const char *name, int e)
  * image of a volume too), else NULL. */
 static const char *input_of(const struct stat *st, const struct viewset *vs)
 {
+	if (vs->thin)
+		return thin_volume_reads(vs->thin, st) ? "thin pool's metadata or data" : NULL;
 	if (dev_reads_file(snapcow_store_dev(vs->store), st))
 		return "store";
 	if (dev_reads_file(snapcow_view_origin(vs->view), st))
@@ -581,8 +583,8 @@ int extract_view(const struct viewset *vs, const struct extract_options *opt,
 	}
 	j.report = 1;
 	j.block = vs->chunk_bytes;
-	j.store.dev = snapcow_store_dev(vs->store);
-	j.store.name = snapcow_store_name(vs->store);
+	j.store.dev = vs->store ? snapcow_store_dev(vs->store) : NULL;
+	j.store.name = vs->store ? snapcow_store_name(vs->store) : vs->thin_name;
 	j.origin.dev = snapcow_view_origin(vs->view);
 	j.origin.name = vs->origin;
 	if (!j.stream)

@@ -356,8 +356,8 @@ int lvm_vg_thin(const struct lvm_vg *vg, const struct lvm_lv *lv, const struct l
 	return 1;
 }
 
-static int add_piece(struct snapcow_dev_piece **p, size_t *n, size_t *cap, uint64_t length,
-		     int fd, uint64_t off)
+int pieces_add(struct snapcow_dev_piece **p, size_t *n, size_t *cap, uint64_t length, int fd,
+	       uint64_t off)
 {
 	if (*n && (*p)[*n - 1].fd == fd &&
 	    (fd < 0 || (*p)[*n - 1].fd_offset + (*p)[*n - 1].length == off)) {
@@ -410,7 +410,7 @@ static int seg_pieces(const struct lvm_vg *vg, const struct lvm_lv *lv, const st
 	int r;
 
 	if (seg->type == LVM_SEG_ZERO)
-		return add_piece(p, n, cap, bytes, -1, 0);
+		return pieces_add(p, n, cap, bytes, -1, 0);
 	if (seg->type != LVM_SEG_STRIPED) {
 		snprintf(why, len, "LV %s: a '%s' segment cannot be read as a plain volume",
 			 lv->name, seg->type_name);
@@ -422,13 +422,13 @@ static int seg_pieces(const struct lvm_vg *vg, const struct lvm_lv *lv, const st
 			return r;
 	}
 	if (seg->stripe_count == 1)
-		return add_piece(p, n, cap, bytes, vg->pvs[seg->stripes[0].pv].found->fd, starts[0]);
+		return pieces_add(p, n, cap, bytes, vg->pvs[seg->stripes[0].pv].found->fd, starts[0]);
 	/* Striped: chunk c of the segment is chunk c / k of stripe c % k. */
 	unit = seg->stripe_sectors * SECTOR;
 	for (uint64_t c = 0, r2 = 0; c * unit < bytes && !r2; c++) {
 		uint32_t s = (uint32_t)(c % seg->stripe_count);
 
-		r2 = add_piece(p, n, cap, unit, vg->pvs[seg->stripes[s].pv].found->fd,
+		r2 = pieces_add(p, n, cap, unit, vg->pvs[seg->stripes[s].pv].found->fd,
 			       starts[s] + (c / seg->stripe_count) * unit);
 		if (r2)
 			return r2;

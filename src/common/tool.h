@@ -23,6 +23,7 @@ enum {
 	EXIT_OK = 0,
 	EXIT_FAIL = 1,
 	EXIT_UNSUPPORTED = 2,
+	EXIT_PARTIAL = 3, /* done, but parts of the input could not be read (listed) */
 };
 enum {
 	FSCK_EXIT_OK = 0,

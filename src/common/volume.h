@@ -38,6 +38,7 @@ struct volume_opts {
 	const char *pv[VOLUME_MAX_PVS];
 	int npv;
 	const char *metadata;
+	int thin_held; /* a thin volume: through its pool's metadata snapshot */
 };
 
 /* Handle option @c if it is one of the volume options (a bad value: usage
@@ -69,7 +70,7 @@ enum volume_kind {
 	VOLUME_OTHER,
 };
 
-/* A snapshot or sparse volume, ready to read. */
+/* A snapshot, sparse or thin volume, ready to read. */
 struct volume {
 	char vg[LVM_NAME_MAX], lv[LVM_NAME_MAX];
 	enum volume_kind kind;
@@ -80,11 +81,18 @@ struct volume {
 	char cow_where[512];         /* "a.img (pv0):8-9 b.img (pv1):0-1 ..." or a device */
 	char origin_where[512];
 	int cow_fd, origin_fd;       /* live: the dm devices opened */
+	/* a thin volume: its pool's metadata and data (the size is the LV's) */
+	struct snapcow_dev *thin_meta, *thin_data;
+	uint64_t thin_id;
+	int thin_held;               /* read through a metadata snapshot */
+	char pool[LVM_NAME_MAX];
 	struct volume_set set;
 };
 
-/* Open VG/LV @name (a snapshot or sparse volume) or exit @code with a
- * message naming what is missing (the PV by UUID and name, the LV). */
+/* Open VG/LV @name (a snapshot, sparse or thin volume) or exit @code with
+ * a message naming what is missing (the PV by UUID and name, the LV).  A
+ * thin volume's pool must not be active (its trees change): read it
+ * offline, from --pv images, or with the pool inactive. */
 void volume_open(const struct volume_opts *o, const char *name, struct volume *v, int code);
 void volume_close(struct volume *v);
 
