@@ -138,6 +138,12 @@ static int read_super(const struct thin_meta *tm, uint64_t at, struct thin_super
 
 /* ---- btree walks ------------------------------------------------------ */
 
+struct map_walk {
+	struct thin_map *m;
+	size_t cap;
+	uint64_t data_blocks;
+};
+
 struct walk {
 	const struct thin_meta *tm;
 	uint32_t value_size; /* of the leaves */
@@ -152,6 +158,15 @@ struct walk {
 static int add_lost(struct walk *w, uint64_t begin, uint64_t last, uint64_t block,
 		    const char *why)
 {
+	struct thin_lost *prev = *w->nlost ? &(*w->lost)[*w->nlost - 1] : NULL;
+
+	/* mappings past the data device (block 0), one after the other */
+	if (prev && !block && !prev->block && prev->last + 1 == begin) {
+		prev->last = last;
+		snprintf(prev->why, sizeof(prev->why), "they map to data blocks past the pool's "
+			 "%" PRIu64 " data blocks", ((const struct map_walk *)w->data)->data_blocks);
+		return 0;
+	}
 	if (*w->nlost == w->lost_cap) {
 		size_t nc = w->lost_cap ? w->lost_cap * 2 : 8;
 		struct thin_lost *n = realloc(*w->lost, nc * sizeof(*n));
@@ -317,10 +332,14 @@ int thin_meta_open(const struct snapcow_dev *dev, const char *name, int use_held
 	r = read_super(tm, 0, &tm->top, why, len);
 	if (r == 0 && use_held && !tm->top.held_root)
 		r = failf(why, len, "offset 56: no metadata snapshot is held (held_root 0)");
-	if (r == 0 && use_held)
+	if (r == 0 && use_held) {
 		r = read_super(tm, tm->top.held_root, &tm->sb, why, len);
-	else
+		/* the kernel wipes the copy's space map roots: the data
+		 * device's size is block 0's */
+		tm->sb.data_blocks = tm->top.data_blocks;
+	} else {
 		tm->sb = tm->top;
+	}
 	tm->held = use_held;
 	if (r < 0)
 		return r;
@@ -370,12 +389,6 @@ const char *thin_meta_ids(const struct thin_meta *tm, char *buf, size_t len)
 }
 
 /* ---- one device's mappings -------------------------------------------- */
-
-struct map_walk {
-	struct thin_map *m;
-	size_t cap;
-	uint64_t data_blocks;
-};
 
 static int map_entry(struct walk *w, uint64_t key, const unsigned char *value)
 {

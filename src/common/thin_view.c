@@ -56,9 +56,16 @@ static void warn_lost(void *data, uint64_t off, uint64_t len, const struct thin_
 	uint64_t bb = tv->block_bytes;
 	char why[320];
 
-	warnx("warning: thin device %" PRIu64 ": virtual blocks %" PRIu64 "..%" PRIu64 " (bytes %"
-	      PRIu64 "..%" PRIu64 ") could not be mapped (%s); they read as zeros", tv->id,
-	      off / bb, (off + len - 1) / bb, off, off + len - 1, lost_why(l, why, sizeof(why)));
+	char blocks[64];
+
+	if (off / bb == (off + len - 1) / bb)
+		snprintf(blocks, sizeof(blocks), "virtual block %" PRIu64, off / bb);
+	else
+		snprintf(blocks, sizeof(blocks), "virtual blocks %" PRIu64 "..%" PRIu64, off / bb,
+			 (off + len - 1) / bb);
+	warnx("warning: thin device %" PRIu64 ": %s (bytes %" PRIu64 "..%" PRIu64 ") could not be "
+	      "mapped (%s); %s as zeros", tv->id, blocks, off, off + len - 1,
+	      lost_why(l, why, sizeof(why)), len > bb ? "they read" : "it reads");
 }
 
 static void count_lost(void *data, uint64_t off, uint64_t len, const struct thin_lost *l)
@@ -134,11 +141,13 @@ static void check_data(const struct thin_volume *tv, const char *data_name, int 
 		if (r->vblock * bb >= tv->size || (r->dblock + r->len) * bb <= dsize)
 			continue;
 		errx(code, "%s: %" PRIu64 " bytes: too short for thin device %" PRIu64 ": virtual "
-		     "blocks %" PRIu64 "..%" PRIu64 " map to data blocks %" PRIu64 "..%" PRIu64
-		     " (up to byte offset %" PRIu64 "); the pool's data is %" PRIu64 " blocks of %"
-		     PRIu64 " bytes (%" PRIu64 " bytes): a truncated image?", data_name, dsize,
-		     tv->id, r->vblock, r->vblock + r->len - 1, r->dblock, r->dblock + r->len - 1,
-		     (r->dblock + r->len) * bb, tv->tm.sb.data_blocks, bb, pool);
+		     "block %" PRIu64 " maps to data block %" PRIu64 " (byte offset %" PRIu64 "); "
+		     "the pool's data is %" PRIu64 " blocks of %" PRIu64 " bytes (%" PRIu64 " bytes): "
+		     "a truncated image?", data_name, dsize, tv->id,
+		     r->vblock + (dsize / bb > r->dblock ? dsize / bb - r->dblock : 0),
+		     r->dblock > dsize / bb ? r->dblock : dsize / bb,
+		     (r->dblock > dsize / bb ? r->dblock : dsize / bb) * bb, tv->tm.sb.data_blocks,
+		     bb, pool);
 	}
 	if (dsize < pool)
 		warnx("warning: %s: %" PRIu64 " bytes, less than the pool's %" PRIu64 " data blocks "
@@ -215,11 +224,19 @@ void thin_volume_open(struct thin_volume *tv, const struct snapcow_dev *meta, co
 		warnx("warning: %s: the superblock's needs_check flag is set (the kernel met a "
 		      "metadata error; LVM runs thin_check before the next activation): every "
 		      "node read is checked", meta_name);
-	for (size_t i = 0; i < tv->tm.nlost; i++)
-		warnx("warning: %s: the entries of thin devices %" PRIu64 "..%" PRIu64 " were in "
-		      "metadata block %" PRIu64 ", which is unusable: %s", meta_name,
-		      tv->tm.lost[i].begin, tv->tm.lost[i].last, tv->tm.lost[i].block,
-		      tv->tm.lost[i].why);
+	for (size_t i = 0; i < tv->tm.nlost; i++) {
+		const struct thin_lost *l = &tv->tm.lost[i];
+		char ids[64];
+
+		if (!l->begin && l->last == UINT64_MAX)
+			snprintf(ids, sizeof(ids), "every thin device");
+		else
+			snprintf(ids, sizeof(ids), "thin devices %" PRIu64 "..%" PRIu64, l->begin,
+				 l->last);
+		warnx("warning: %s: the entries (mapping tree roots or details) of %s were in "
+		      "metadata block %" PRIu64 ", which is unusable: %s", meta_name, ids, l->block,
+		      l->why);
+	}
 	find_device(tv, meta_name, code);
 	tv->block_bytes = tv->tm.sb.data_block_sectors * 512U;
 	if (thin_meta_map(&tv->tm, tv->dev, &tv->map) < 0)

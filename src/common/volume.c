@@ -324,7 +324,8 @@ static void open_thin(const char *name, struct volume *v, const struct lvm_vg *v
 			errx(code, "%s: pool %s/%s is active: its metadata changes while it is read; "
 			     "reserve a metadata snapshot (dmsetup message %s 0 "
 			     "reserve_metadata_snap) and give --metadata-snap, or deactivate the "
-			     "pool", name, vg->name, pool->name, dm);
+			     "pool", name, vg->name, pool->name,
+			     strncmp(dm, "/dev/mapper/", 12) ? dm : dm + 12);
 	}
 	v->kind = VOLUME_THIN;
 	v->thin_id = ts->device_id;
