@@ -181,10 +181,44 @@ static uint64_t count_unchanged(struct rmap *m, blk64_t start, uint64_t len)
 	return count_zero(m->changed, start, end);
 }
 
+/* Mark the filesystem blocks of [@off, @off + @len) of the view changed;
+ * the boot block of a 1 KiB-block filesystem is counted apart. */
+static void mark_range(struct rmap *m, uint64_t off, uint64_t len)
+{
+	const uint64_t bs = m->fs->blocksize, total = ext2fs_blocks_count(m->fs->super);
+	const blk64_t fdb = m->fs->super->s_first_data_block;
+	uint64_t first = off / bs, last = (off + len - 1) / bs;
+
+	if (first >= total) {
+		m->chunks_past_end++;
+		return;
+	}
+	if (last >= total)
+		last = total - 1;
+	if (first < fdb) {
+		m->meta[M_BOOT] += (last < fdb ? last + 1 : fdb) - first;
+		m->boot_changed += (last < fdb ? last + 1 : fdb) - first;
+		if (last < fdb)
+			return;
+		first = fdb;
+	}
+	ext2fs_mark_block_bitmap_range2(m->changed, first, (unsigned int)(last - first + 1));
+}
+
+/* A thin volume: the "changed" blocks are those in the ranges whose
+ * mappings were lost. */
+static void mark_lost(void *data, uint64_t off, uint64_t len, const struct thin_lost *l)
+{
+	struct rmap *m = data;
+
+	(void)l;
+	m->chunks += (len + m->vs->chunk_bytes - 1) / m->vs->chunk_bytes;
+	mark_range(m, off, len);
+}
+
 static void build_changed(struct rmap *m, uint64_t from, uint64_t to)
 {
-	const uint64_t cb = m->vs->chunk_bytes, bs = m->fs->blocksize;
-	const uint64_t total = ext2fs_blocks_count(m->fs->super);
+	const uint64_t cb = m->vs->chunk_bytes, total = ext2fs_blocks_count(m->fs->super);
 	const blk64_t fdb = m->fs->super->s_first_data_block;
 	const struct snapcow_map *map = snapcow_view_map(m->vs->view);
 	struct snapcow_exception e;
@@ -196,28 +230,16 @@ static void build_changed(struct rmap *m, uint64_t from, uint64_t to)
 		err = ext2fs_allocate_subcluster_bitmap(m->fs, "claimed blocks", &m->claimed);
 	if (err)
 		errx(EXIT_FAIL, "cannot allocate a block bitmap: %s", error_message(err));
-	while (c <= to && snapcow_map_next(map, c, &e) == 0 && e.old_chunk <= to) {
-		uint64_t first = e.old_chunk * cb / bs, last = ((e.old_chunk + 1) * cb - 1) / bs;
-
+	if (m->vs->thin)
+		thin_volume_lost(m->vs->thin, mark_lost, m);
+	while (map && c <= to && snapcow_map_next(map, c, &e) == 0 && e.old_chunk <= to) {
 		m->chunks++;
 		c = e.old_chunk + 1;
-		if (first >= total) {
+		if (e.old_chunk > (UINT64_MAX - 1) / cb) {
 			m->chunks_past_end++;
 			continue;
 		}
-		if (last >= total)
-			last = total - 1;
-		if (first < fdb) {
-			/* The boot block of a 1 KiB-block filesystem: outside the
-			 * bitmaps, counted here. */
-			m->meta[M_BOOT] += (last < fdb ? last + 1 : fdb) - first;
-			m->boot_changed += (last < fdb ? last + 1 : fdb) - first;
-			if (last < fdb)
-				continue;
-			first = fdb;
-		}
-		ext2fs_mark_block_bitmap_range2(m->changed, first,
-						(unsigned int)(last - first + 1));
+		mark_range(m, e.old_chunk * cb, cb);
 		if (!c)
 			break; /* wrapped */
 	}
@@ -621,7 +643,8 @@ static void print_files(const struct rmap *m)
 {
 	uint64_t files = count_owners(m, 0);
 
-	printf("\nfiles and directories with changed blocks: %" PRIu64 "\n", files);
+	printf("\nfiles and directories with %s: %" PRIu64 "\n",
+	       m->vs->thin ? "blocks in lost ranges" : "changed blocks", files);
 	if (files)
 		printf("%10s  %s\n", "blocks", "path");
 	for (size_t i = 0; i < m->nowners; i++) {
@@ -683,8 +706,8 @@ static void print_human(const struct rmap *m, const struct uncommitted *u)
 	fsview_print_store(m->fv, 13);
 	printf("filesystem:  %s, %u-byte blocks, %llu blocks\n", m->fstype, m->fs->blocksize,
 	       (unsigned long long)ext2fs_blocks_count(m->fs->super));
-	printf("changed:     %" PRIu64 " chunks, %" PRIu64 " filesystem blocks", m->chunks,
-	       m->nchanged);
+	printf("%-13s%" PRIu64 " %s, %" PRIu64 " filesystem blocks", m->vs->thin ? "lost:" :
+	       "changed:", m->chunks, m->vs->thin ? "thin blocks" : "chunks", m->nchanged);
 	if (m->chunks_past_end)
 		printf(" (%" PRIu64 " chunks past the end of the filesystem)", m->chunks_past_end);
 	printf("\n");
@@ -801,5 +824,7 @@ int rmap_ext2(struct fsview *fv, const struct rmap_ext2_opts *o)
 		print_human(&m, &u);
 	rmap_free(&m, &u);
 	ext2fs_close_free(&fv->fs);
-	return ext2view_refused_writes() ? EXIT_FAIL : EXIT_OK;
+	if (ext2view_refused_writes())
+		return EXIT_FAIL;
+	return fv->vs.thin && fv->vs.thin->nlost ? EXIT_PARTIAL : EXIT_OK;
 }

@@ -30,8 +30,9 @@ static void NORETURN usage(void)
 	       FSVIEW_HELP_STD
 	       "\n"
 	       "Exit status: 0 clean, 2 not an ext2/3/4 filesystem, 4 errors or journal\n"
-	       "recovery or orphans pending, 8 operational error, 16 usage error.\n",
-	       program_name, program_name);
+	       "recovery or orphans pending (or ranges of a thin volume that could not be\n"
+	       "mapped), 8 operational error, 16 usage error.\n",
+	       program_name, program_name, program_name);
 	exit(FSCK_EXIT_OK);
 }
 

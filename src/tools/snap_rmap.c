@@ -20,7 +20,8 @@ static void NORETURN usage(void)
 	printf(FSVIEW_USAGE
 	       "\n"
 	       "Name the files, directories and filesystem metadata that live in the\n"
-	       "chunks a snapshot's COW store holds (ext2/3/4, read without the kernel).\n"
+	       "chunks a snapshot's COW store holds (ext2/3/4, read without the kernel);\n"
+	       "for a thin volume, those in the ranges whose mappings could not be read.\n"
 	       "\n"
 	       "Options:\n"
 	       VIEWOPT_HELP
@@ -31,8 +32,9 @@ static void NORETURN usage(void)
 	       FSVIEW_HELP_FORMAT
 	       FSVIEW_HELP_STD
 	       "\n"
-	       "Exit status: 0 ok, 1 failure, 2 not an ext2/3/4 filesystem.\n",
-	       program_name, program_name);
+	       "Exit status: 0 ok, 1 failure, 2 not an ext2/3/4 filesystem, 3 a thin\n"
+	       "volume with lost ranges (named).\n",
+	       program_name, program_name, program_name);
 	exit(EXIT_OK);
 }
 
@@ -77,6 +79,10 @@ int main(int argc, char **argv)
 			o.uncommitted = 1;
 	}
 	fsview_open(&fv, argc, argv, "mapping");
+	if (fv.vs.thin && (o.uncommitted || o.from || o.to != UINT64_MAX))
+		errx(EXIT_FAIL, "--chunks and --uncommitted are about a snapshot's exception store; "
+		     "for a thin volume snap_rmap names what lies in the ranges that could not be "
+		     "mapped");
 	code = rmap_ext2(&fv, &o);
 	fsview_close(&fv);
 	return code;
