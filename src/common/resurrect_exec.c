@@ -50,7 +50,7 @@ static int run_e2fsck(struct resurrect_ctx *c, const char *flag, const char *dev
 static int step_fsck(struct resurrect_ctx *c)
 {
 	struct resurrect_report *r = &c->report;
-	const char *dev = c->facts.names.dev;
+	const char *dev = c->fsck_dev ? c->fsck_dev : c->facts.names.dev;
 	char m1[160], m2[160];
 
 	if (c->opts->no_fsck) {
@@ -77,6 +77,16 @@ static int step_fsck(struct resurrect_ctx *c)
 	return resurrect_result(r, EXIT_FAIL, "%s/%s is valid again but the second e2fsck pass "
 				"still finds problems (exit %d): check it by hand before mounting",
 				c->opts->vg, c->opts->lv, r->fsck2);
+}
+
+int resurrect_fsck(struct resurrect_ctx *c, const char *dev)
+{
+	int r;
+
+	c->fsck_dev = dev;
+	r = step_fsck(c);
+	c->fsck_dev = NULL;
+	return r;
 }
 
 /* ---- the COW header, through the temporary device --------------------- */
@@ -315,6 +325,12 @@ static int run_step(struct resurrect_ctx *c, const struct resurrect_step *s)
 		return step_pool_reactivate(c);
 	case STEP_FSCK:
 		return step_fsck(c);
+	case STEP_THIN_DEACTIVATE:
+	case STEP_POOL_FIX_TXID:
+	case STEP_POOL_REPAIR:
+	case STEP_THIN_ACTIVATE:
+	case STEP_THIN_VOLUMES:
+		return resurrect_thin_step(c, s);
 	}
 	return resurrect_result(&c->report, EXIT_FAIL, "internal error: unknown step %d",
 				(int)s->type);

@@ -326,6 +326,7 @@ static void pool_status(struct resurrect_facts *f, uint64_t um, uint64_t tm, uin
 	f->pool_status.total_data = td;
 	f->pool_status.out_of_data_space = oods;
 	f->pool_status.read_only = ro;
+	f->tp.active = 1;
 }
 
 static void test_thin(void)
@@ -350,7 +351,9 @@ static void test_thin(void)
 	CHECK(same(p.steps[0].text, "lvextend -L +67108864b vg/lvol1 (pool data 16.0 MiB -> "
 		   "80.0 MiB)"));
 	CHECK_EQ(p.steps[1].type, STEP_POOL_REACTIVATE);
-	CHECK_EQ(p.steps[2].type, STEP_FSCK);
+	CHECK_EQ(p.steps[2].type, STEP_THIN_VOLUMES);
+	CHECK(same(p.steps[2].text, "every thin volume of vg/lvol1: its state and, if active, "
+		   "not in use and ext2/3/4: e2fsck -fy, then e2fsck -fn"));
 	CHECK(same(p.message, "vg/thin is writable again"));
 
 	/* --size +200M is more than the VG's 132 MiB */
@@ -358,8 +361,9 @@ static void test_thin(void)
 	o.size = 200 * MiB;
 	resurrect_plan(&f, &o, &p);
 	CHECK_EQ(p.verdict, RESURRECT_STOP);
-	CHECK(same(p.message, "volume group vg has 132.0 MiB free, 200.0 MiB needed: add space "
-		   "(vgextend) first; nothing changed"));
+	CHECK(same(p.message, "volume group vg has 132.0 MiB free, 200.0 MiB needed (data +200.0 "
+		   "MiB, metadata +0 B, spare metadata LV 0 B): add a physical volume of at least "
+		   "68.0 MiB (pvcreate /dev/NEW && vgextend vg /dev/NEW); nothing changed"));
 
 	/* metadata full (synthesized row, see the README): the pool read-only */
 	f = facts("thin-meta-full.txt", "thin");
