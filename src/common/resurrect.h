@@ -206,6 +206,7 @@ struct resurrect_report {
 	uint64_t exceptions, loaded;
 	int fsck_done, fsck1, fsck2;
 	char undo_cmd[PATH_MAX * 2 + 64];
+	const char *undo_what; /* what undo_cmd undoes (NULL: the COW header change) */
 	char status[128];
 	char result[3072];
 	int code;
@@ -241,6 +242,7 @@ struct resurrect_ctx {
 	const char *fsck_dev; /* the device the fsck step checks (NULL: the volume's) */
 	/* thin: the volumes deactivated for the pool, to activate again */
 	int was_active[RESURRECT_MAX_THIN];
+	int repaired;         /* lvconvert --repair ran */
 };
 
 /* resurrect.c */

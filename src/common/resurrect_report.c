@@ -128,7 +128,8 @@ static void print_human(const struct resurrect_report *r)
 			       e2fsck_status_meaning(r->fsck1, m1, sizeof(m1)), r->fsck2,
 			       e2fsck_status_meaning(r->fsck2, m2, sizeof(m2)));
 		if (r->undo_cmd[0])
-			printf("  to undo the header change (unmount first): %s\n", r->undo_cmd);
+			printf("  to undo %s (unmount first): %s\n",
+			       r->undo_what ? r->undo_what : "the header change", r->undo_cmd);
 	}
 	if (r->code)
 		fprintf(stderr, "%s: %s\n", program_name, r->result);

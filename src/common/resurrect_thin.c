@@ -10,9 +10,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/loop.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -126,14 +128,51 @@ static void pool_side(struct resurrect_pool *tp, const struct thin_meta *tm)
 	}
 }
 
+/* A read-only loop device over @fd that goes away when its last user
+ * closes it (for a checker that opens with O_DIRECT, which the file's own
+ * file system may refuse).  Returns: its descriptor and @path, or -errno. */
+static int loop_attach(int fd, char *path, size_t len)
+{
+	struct loop_info64 info = { .lo_flags = LO_FLAGS_READ_ONLY | LO_FLAGS_AUTOCLEAR };
+	int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC), n, lfd, e;
+
+	if (ctl < 0)
+		return -errno;
+	n = ioctl(ctl, LOOP_CTL_GET_FREE);
+	e = errno;
+	close(ctl);
+	if (n < 0)
+		return -e;
+	snprintf(path, len, "/dev/loop%d", n);
+	lfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (lfd < 0)
+		return -errno;
+	if (ioctl(lfd, LOOP_SET_FD, fd) < 0 || ioctl(lfd, LOOP_SET_STATUS64, &info) < 0) {
+		e = errno;
+		close(lfd);
+		return -e;
+	}
+	return lfd;
+}
+
+static int thin_check(const char *path, char **out)
+{
+	char *argv[] = { (char *)checker_find("thin_check", "SNAPRESCUE_THIN_CHECK"),
+			 (char *)path, NULL };
+
+	free(*out);
+	*out = NULL;
+	return checker_run(argv, CHECKER_CAPTURE, out);
+}
+
 /* thin_check (the ecosystem's checker) on a sparse copy of the metadata:
- * nothing of the pool is opened for writing, no device is created. */
+ * nothing of the pool is opened for writing, no device is created (but a
+ * read-only loop device over the copy when thin_check cannot open it). */
 static void run_thin_check(struct resurrect_pool *tp, const struct snapcow_dev *meta)
 {
-	char path[] = "/var/tmp/snap_resurrect-tmeta.XXXXXX", *out = NULL;
-	char *argv[] = { (char *)checker_find("thin_check", "SNAPRESCUE_THIN_CHECK"), path, NULL };
+	char path[] = "/var/tmp/snap_resurrect-tmeta.XXXXXX", loop[64], *out = NULL;
 	struct snapcow_view *v;
-	int fd = mkostemp(path, O_CLOEXEC);
+	int fd = mkostemp(path, O_CLOEXEC), lfd;
 
 	if (fd < 0)
 		return;
@@ -141,8 +180,14 @@ static void run_thin_check(struct resurrect_pool *tp, const struct snapcow_dev *
 	    snapcow_view_new_plain(tool_ctx(), meta, snapcow_dev_size(meta), &v) == 0) {
 		if (extract_copy_sparse(v, fd, 0, snapcow_dev_size(meta), NULL) == 0 &&
 		    fsync(fd) == 0) {
-			tp->check_status = checker_run(argv, CHECKER_CAPTURE, &out);
-			tp->check_run = tp->check_status >= 0 && tp->check_status != 127;
+			tp->check_status = thin_check(path, &out);
+			if (out && strstr(out, "syscall 'open' failed") &&
+			    (lfd = loop_attach(fd, loop, sizeof(loop))) >= 0) {
+				tp->check_status = thin_check(loop, &out);
+				close(lfd);
+			}
+			tp->check_run = tp->check_status >= 0 && tp->check_status != 127 &&
+					!(out && strstr(out, "syscall 'open' failed"));
 		}
 		snapcow_view_free(v);
 	}
@@ -314,7 +359,7 @@ static int step_fix_txid(struct resurrect_ctx *c)
 	const struct resurrect_pool *tp = &c->facts.tp;
 	const char *vg = c->opts->vg, *pool = c->facts.lv.pool, *bak = c->facts.txid_backup;
 	struct resurrect_report *r = &c->report;
-	char fixed[PATH_MAX + 8], why[256], *text, *edited;
+	char fixed[PATH_MAX + 8], why[256], *text, *edited, *abs;
 	struct lvm_vg *parsed = NULL;
 	const struct lvm_lv *plv;
 	FILE *f;
@@ -339,7 +384,11 @@ static int step_fix_txid(struct resurrect_ctx *c)
 	}
 	lvm_vg_free(parsed);
 	free(edited);
-	snprintf(r->undo_cmd, sizeof(r->undo_cmd), "vgcfgrestore --force -f %s %s", bak, vg);
+	abs = realpath(bak, NULL);
+	snprintf(r->undo_cmd, sizeof(r->undo_cmd), "vgcfgrestore --force -f %s %s", abs ? abs : bak,
+		 vg);
+	free(abs);
+	r->undo_what = "the transaction id change";
 	if (lvm_run(c->lvm, NULL, "vgcfgrestore --force -f %s %s", fixed, vg))
 		return resurrect_result(r, EXIT_FAIL, "vgcfgrestore failed:\n%s", lvm_errors(c->lvm));
 	resurrect_action(r, "LVM's transaction_id of %s/%s: %llu -> %llu (the pool's); the VG "
@@ -366,6 +415,8 @@ static int step_repair(struct resurrect_ctx *c)
 					vg, pool, vg, meta0);
 	resurrect_action(r, "lvconvert --repair %s/%s: thin_repair wrote new metadata; the old "
 			 "one is %s/%s (%s), kept", vg, pool, vg, meta0, row.attr);
+	c->repaired = 1;
+	r->undo_what = "the repair";
 	snprintf(r->undo_cmd, sizeof(r->undo_cmd), "deactivate the pool's thin volumes and "
 		 "lvchange -an %s/%s, then: lvconvert --thinpool %s/%s --poolmetadata %s/%s (swaps "
 		 "the old metadata back in; the repaired one becomes %s/%s)", vg, pool, vg, pool,
@@ -427,6 +478,11 @@ static int thin_volume(struct resurrect_ctx *c, const struct resurrect_thin_lv *
 	int open, mine = !strcmp(t->name, c->opts->lv);
 	int64_t now;
 
+	if (t->lost[0] && c->repaired)
+		resurrect_action(&c->report, "%s/%s: the repair dropped the mappings the old metadata "
+				 "could not give (up to %llu of its %llu mapped blocks): %s", vg,
+				 t->name, (unsigned long long)t->lost_blocks,
+				 (unsigned long long)t->mapped_blocks, t->lost);
 	if (!dm_active(vg, t->name, &open)) {
 		resurrect_action(&c->report, "%s/%s: inactive (as found): not checked; to check it: "
 				 "lvchange -ay -K %s/%s && e2fsck -f /dev/%s/%s", vg, t->name, vg,
