@@ -492,6 +492,8 @@ static void name_owners(struct rmap *m)
 	size_t i;
 	char *p;
 
+	if (!m->nowners) /* nothing to name (and qsort(NULL, 0, ...) is undefined) */
+		return;
 	qsort(m->owners, m->nowners, sizeof(*m->owners), cmp_owner_ino);
 	for (i = 0; i < m->nowners; i++)
 		if (!LINUX_S_ISDIR(m->owners[i].mode))

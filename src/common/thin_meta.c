@@ -359,7 +359,8 @@ int thin_meta_open(const struct snapcow_dev *dev, const char *name, int use_held
 		thin_meta_close(tm);
 		return r;
 	}
-	qsort(tm->devs, tm->ndevs, sizeof(*tm->devs), cmp_dev);
+	if (tm->ndevs)
+		qsort(tm->devs, tm->ndevs, sizeof(*tm->devs), cmp_dev);
 	return 0;
 }
 
