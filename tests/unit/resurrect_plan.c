@@ -385,6 +385,39 @@ static void test_thin(void)
 	CHECK(same(p.steps[0].cmd, "lvextend --poolmetadatasize +4194304b vg/pool"));
 	CHECK_EQ(p.steps[1].type, STEP_POOL_REACTIVATE);
 	CHECK_EQ(p.steps[2].type, STEP_THIN_VOLUMES);
+
+	/* both full (the same row, its data at 49152/49152 too): both grow;
+	 * by the pool's size (3 GiB) that is more than the VG's 123 MiB, so
+	 * --size +64M */
+	pool_status(&f, 512, 512, 49152, 49152, 1, 1);
+	resurrect_plan(&f, &o, &p);
+	CHECK_EQ(p.verdict, RESURRECT_STOP);
+	CHECK(strstr(p.message, "volume group vg has 123.0 MiB free, 3.0 GiB needed (data +3.0 "
+		     "GiB, metadata +4.0 MiB") != NULL);
+	o.size_mode = RESURRECT_SIZE_ADD;
+	o.size = 64 * MiB;
+	resurrect_plan(&f, &o, &p);
+	CHECK_EQ(p.verdict, RESURRECT_GO);
+	CHECK(same(p.notes[0], "vg/vol: thin volume in pool vg/pool: data 49152/49152 blocks "
+		   "(full), metadata 512/512 blocks (full), mode read-only"));
+	CHECK_EQ(p.pool_data_add, 64 * MiB);
+	CHECK_EQ(p.pool_meta_add, 4 * MiB);
+	CHECK_EQ(p.steps[0].type, STEP_POOL_EXTEND_DATA);
+	CHECK_EQ(p.steps[1].type, STEP_POOL_EXTEND_META);
+
+	/* the kernel failed the pool (status "Fail"), its metadata clean: no
+	 * extension, deactivate and activate */
+	o.size_mode = RESURRECT_SIZE_AUTO;
+	pool_status(&f, 400, 512, 39288, 49152, 0, 1);
+	f.pool_status.fail = 1;
+	f.pool.meta_pct = 78.13;
+	resurrect_plan(&f, &o, &p);
+	CHECK_EQ(p.verdict, RESURRECT_GO);
+	CHECK(same(p.status, "pool failed"));
+	CHECK_EQ(p.pool_data_add, 0);
+	CHECK_EQ(p.nsteps, 3);
+	CHECK_EQ(p.steps[0].type, STEP_THIN_DEACTIVATE);
+	CHECK_EQ(p.steps[1].type, STEP_THIN_ACTIVATE);
 }
 
 /* A pool as resurrect_classify_pool() sees it: the thin volumes LVM lists. */
