@@ -463,7 +463,8 @@ static void thin_steps(const struct resurrect_facts *f, const struct resurrect_o
 	}
 	step(p, STEP_THIN_VOLUMES, NULL, "every thin volume of %s/%s: its state and, %s", vg, pn,
 	     o->no_fsck ? "no filesystem check (--no-fsck)" :
-	     "if active, not in use and ext2/3/4: e2fsck -fy, then e2fsck -fn");
+	     "if not in use and ext2/3/4: e2fsck -fy, then e2fsck -fn (an inactive one is "
+	     "activated for it and deactivated again)");
 	snprintf(p->message, sizeof(p->message), "%s/%s is writable again", vg, o->lv);
 }
 

@@ -470,6 +470,43 @@ static int64_t mapped_now(const char *dm, uint32_t block_sectors)
 	return r;
 }
 
+/* An inactive thin volume: activated for its check, then deactivated
+ * again (as found); --no-fsck leaves it alone.  Returns: 0, or -1 when the
+ * check of the named volume stopped the plan. */
+static int check_inactive(struct resurrect_ctx *c, const struct resurrect_thin_lv *t, int mine,
+			  int *failed)
+{
+	const char *vg = c->opts->vg;
+	char dm[300], dev[320];
+	int r = 0;
+
+	if (c->opts->no_fsck) {
+		resurrect_action(&c->report, "%s/%s: inactive (as found): not checked (--no-fsck)",
+				 vg, t->name);
+		return 0;
+	}
+	if (lvm_run(c->lvm, NULL, "lvchange -ay -K %s/%s", vg, t->name)) {
+		resurrect_action(&c->report, "%s/%s: inactive, cannot be activated to be checked: %s",
+				 vg, t->name, lvm_errors(c->lvm));
+		*failed = 1;
+		return 0;
+	}
+	dmdev_lv_name(vg, t->name, "", dm, sizeof(dm));
+	snprintf(dev, sizeof(dev), "/dev/mapper/%s", dm);
+	if (resurrect_fsck(c, dev) < 0) {
+		if (mine)
+			r = -1;
+		*failed = 1;
+	}
+	if (lvm_run(c->lvm, NULL, "lvchange -an %s/%s", vg, t->name))
+		resurrect_say(&c->report, "warning: cannot deactivate %s/%s again:\n%s", vg, t->name,
+			      lvm_errors(c->lvm));
+	else
+		resurrect_action(&c->report, "%s/%s: was inactive: activated for the check, "
+				 "deactivated again", vg, t->name);
+	return r;
+}
+
 /* One thin volume after the recovery: its state, mapped blocks, e2fsck. */
 static int thin_volume(struct resurrect_ctx *c, const struct resurrect_thin_lv *t, int *failed)
 {
@@ -483,12 +520,8 @@ static int thin_volume(struct resurrect_ctx *c, const struct resurrect_thin_lv *
 				 "could not give (up to %llu of its %llu mapped blocks): %s", vg,
 				 t->name, (unsigned long long)t->lost_blocks,
 				 (unsigned long long)t->mapped_blocks, t->lost);
-	if (!dm_active(vg, t->name, &open)) {
-		resurrect_action(&c->report, "%s/%s: inactive (as found): not checked; to check it: "
-				 "lvchange -ay -K %s/%s && e2fsck -f /dev/%s/%s", vg, t->name, vg,
-				 t->name, vg, t->name);
-		return 0;
-	}
+	if (!dm_active(vg, t->name, &open))
+		return check_inactive(c, t, mine, failed);
 	dmdev_lv_name(vg, t->name, "", dm, sizeof(dm));
 	snprintf(dev, sizeof(dev), "/dev/mapper/%s", dm);
 	now = mapped_now(dm, c->facts.tp.block_sectors ? c->facts.tp.block_sectors :

@@ -352,8 +352,9 @@ static void test_thin(void)
 		   "80.0 MiB)"));
 	CHECK_EQ(p.steps[1].type, STEP_POOL_REACTIVATE);
 	CHECK_EQ(p.steps[2].type, STEP_THIN_VOLUMES);
-	CHECK(same(p.steps[2].text, "every thin volume of vg/lvol1: its state and, if active, "
-		   "not in use and ext2/3/4: e2fsck -fy, then e2fsck -fn"));
+	CHECK(same(p.steps[2].text, "every thin volume of vg/lvol1: its state and, if not in "
+		   "use and ext2/3/4: e2fsck -fy, then e2fsck -fn (an inactive one is activated "
+		   "for it and deactivated again)"));
 	CHECK(same(p.message, "vg/thin is writable again"));
 
 	/* --size +200M is more than the VG's 132 MiB */
