@@ -312,6 +312,7 @@ static int step_deactivate_all(struct resurrect_ctx *c)
 		return resurrect_result(&c->report, EXIT_FAIL, "cannot deactivate the pool %s/%s:"
 					"\n%s", vg, pool, lvm_errors(c->lvm));
 	resurrect_action(&c->report, "lvchange -an %s/%s", vg, pool);
+	fault_point("thin-deactivated");
 	return 0;
 }
 
@@ -352,6 +353,19 @@ static char *slurp_file(const char *path)
 	return buf;
 }
 
+/* fsync @path and its directory.  Returns: 0 or -errno. */
+static int sync_file(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		r = -errno;
+	close(fd);
+	return r ? r : fsync_parent(path);
+}
+
 /* vgcfgbackup; the copy with LVM's transaction id set to the pool's,
  * checked by parsing it; vgcfgrestore --force of it. */
 static int step_fix_txid(struct resurrect_ctx *c)
@@ -364,15 +378,16 @@ static int step_fix_txid(struct resurrect_ctx *c)
 	const struct lvm_lv *plv;
 	FILE *f;
 
-	if (lvm_run(c->lvm, NULL, "vgcfgbackup -f %s %s", bak, vg))
-		return resurrect_result(r, EXIT_FAIL, "vgcfgbackup failed:\n%s\nnothing changed "
-					"but the deactivation", lvm_errors(c->lvm));
+	if (lvm_run(c->lvm, NULL, "vgcfgbackup -f %s %s", bak, vg) || sync_file(bak) < 0)
+		return resurrect_result(r, EXIT_FAIL, "vgcfgbackup to %s failed:\n%s\nnothing "
+					"changed but the deactivation", bak, lvm_errors(c->lvm));
+	fault_point("thin-txid-saved");
 	text = slurp_file(bak);
 	edited = text ? edit_txid(text, pool, tp->kernel_tid) : NULL;
 	free(text);
 	snprintf(fixed, sizeof(fixed), "%s.fixed", bak);
 	f = edited ? fopen(fixed, "wx") : NULL;
-	if (!f || fputs(edited, f) < 0 || fclose(f) != 0 ||
+	if (!f || fputs(edited, f) < 0 || fclose(f) != 0 || sync_file(fixed) < 0 ||
 	    lvm_vg_parse(edited, strlen(edited), &parsed, why, sizeof(why)) < 0 ||
 	    !(plv = lvm_vg_find_lv(parsed, pool)) || plv->nsegs != 1 ||
 	    plv->segs[0].transaction_id != tp->kernel_tid) {
@@ -389,6 +404,7 @@ static int step_fix_txid(struct resurrect_ctx *c)
 		 vg);
 	free(abs);
 	r->undo_what = "the transaction id change";
+	fault_point("thin-txid-edited");
 	if (lvm_run(c->lvm, NULL, "vgcfgrestore --force -f %s %s", fixed, vg))
 		return resurrect_result(r, EXIT_FAIL, "vgcfgrestore failed:\n%s", lvm_errors(c->lvm));
 	resurrect_action(r, "LVM's transaction_id of %s/%s: %llu -> %llu (the pool's); the VG "
