@@ -3,13 +3,13 @@
 #include <endian.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "shared.h"
 #include "thin_meta.h"
+#include "tool.h"
 
 #define SB_CSUM_XOR 160774U
 #define NODE_CSUM_XOR 121107U
@@ -33,17 +33,6 @@ static uint64_t get64(const unsigned char *p, size_t off)
 
 	memcpy(&v, p + off, 8);
 	return le64toh(v);
-}
-
-static int failf(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int failf(char *why, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, len, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
 }
 
 const char *thin_flags_name(uint32_t flags)
@@ -85,14 +74,14 @@ static int parse_super(const unsigned char *b, uint64_t at, struct thin_super *s
 	uint32_t meta_sectors;
 
 	if (magic != THIN_META_MAGIC)
-		return failf(why, len, "offset %" PRIu64 ": not thin-pool metadata (magic %" PRIu64
+		return fail_why(why, len, "offset %" PRIu64 ": not thin-pool metadata (magic %" PRIu64
 			     ", dm-thin writes %llu)", base + 32, magic, THIN_META_MAGIC);
 	if (block_csum(b, SB_CSUM_XOR) != get32(b, 0))
-		return failf(why, len, "offset %" PRIu64 ": superblock checksum 0x%08x does not "
+		return fail_why(why, len, "offset %" PRIu64 ": superblock checksum 0x%08x does not "
 			     "match its contents (0x%08x): the superblock is damaged", base,
 			     get32(b, 0), block_csum(b, SB_CSUM_XOR));
 	if (get64(b, 8) != at)
-		return failf(why, len, "offset %" PRIu64 ": superblock says it is block %" PRIu64
+		return fail_why(why, len, "offset %" PRIu64 ": superblock says it is block %" PRIu64
 			     ", not %" PRIu64, base + 8, get64(b, 8), at);
 	memset(sb, 0, sizeof(*sb));
 	sb->flags = get32(b, 4);
@@ -107,15 +96,15 @@ static int parse_super(const unsigned char *b, uint64_t at, struct thin_super *s
 	meta_sectors = get32(b, 340);
 	sb->meta_blocks = get64(b, 344);
 	if (sb->version < 1 || sb->version > 2)
-		return failf(why, len, "offset %" PRIu64 ": metadata version %" PRIu32 " (the "
+		return fail_why(why, len, "offset %" PRIu64 ": metadata version %" PRIu32 " (the "
 			     "kernel reads 1 and 2)", base + 40, sb->version);
 	if (meta_sectors != THIN_META_BLOCK / 512)
-		return failf(why, len, "offset %" PRIu64 ": metadata block size %" PRIu32
+		return fail_why(why, len, "offset %" PRIu64 ": metadata block size %" PRIu32
 			     " sectors (dm-thin uses 8)", base + 340, meta_sectors);
 	/* dm-thin: 64 KiB .. 1 GiB, a multiple of 64 KiB */
 	if (sb->data_block_sectors < 128 || sb->data_block_sectors > 2097152 ||
 	    sb->data_block_sectors % 128)
-		return failf(why, len, "offset %" PRIu64 ": data block size %" PRIu32 " sectors "
+		return fail_why(why, len, "offset %" PRIu64 ": data block size %" PRIu32 " sectors "
 			     "(dm-thin allows multiples of 128 from 128 to 2097152)", base + 336,
 			     sb->data_block_sectors);
 	return 0;
@@ -327,11 +316,11 @@ int thin_meta_open(const struct snapcow_dev *dev, const char *name, int use_held
 	tm->name = name;
 	tm->dev_blocks = snapcow_dev_size(dev) / THIN_META_BLOCK;
 	if (!tm->dev_blocks)
-		return failf(why, len, "%" PRIu64 " bytes: too small for thin-pool metadata (one "
+		return fail_why(why, len, "%" PRIu64 " bytes: too small for thin-pool metadata (one "
 			     "%u-byte superblock at least)", snapcow_dev_size(dev), THIN_META_BLOCK);
 	r = read_super(tm, 0, &tm->top, why, len);
 	if (r == 0 && use_held && !tm->top.held_root)
-		r = failf(why, len, "offset 56: no metadata snapshot is held (held_root 0)");
+		r = fail_why(why, len, "offset 56: no metadata snapshot is held (held_root 0)");
 	if (r == 0 && use_held) {
 		r = read_super(tm, tm->top.held_root, &tm->sb, why, len);
 		/* the kernel wipes the copy's space map roots: the data

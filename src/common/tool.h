@@ -70,6 +70,10 @@ void print_version_and_exit(void) NORETURN;
 /* "Try '<tool> --help' for more information." on stderr, exit @code. */
 void try_help(int code) NORETURN;
 
+/* Write the message into @why (@len bytes), for parsers that return why
+ * something is refused.  Returns: -EINVAL. */
+int fail_why(char *why, size_t len, const char *fmt, ...) PRINTF_LIKE(3, 4);
+
 /* The one operand left after the options (argv[@first]), or a usage error
  * ("no WHAT given", "unexpected argument 'X'") and exit @code. */
 const char *one_operand(int argc, char **argv, int first, const char *what, int code);
