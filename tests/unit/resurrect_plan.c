@@ -367,16 +367,16 @@ static void test_thin(void)
 		   "68.0 MiB (pvcreate /dev/NEW && vgextend vg /dev/NEW); nothing changed"));
 
 	/* metadata full (resurrect-thin-meta, pool-status.txt):
-	 * 0 6291456 thin-pool 4 512/512 39288/49152 - ro ... */
+	 * 0 2867200 thin-pool 9 512/512 16057/22400 - ro ... */
 	f = facts("thin-meta-full.txt", "vol");
 	o = opts("vol");
-	pool_status(&f, 512, 512, 39288, 49152, 0, 1);
+	pool_status(&f, 512, 512, 16057, 22400, 0, 1);
 	f.tp.meta_read = 1;
-	f.tp.kernel_tid = f.tp.lvm_tid = 4;
+	f.tp.kernel_tid = f.tp.lvm_tid = 9;
 	f.tp.check_run = 1;
 	resurrect_plan(&f, &o, &p);
 	CHECK_EQ(p.verdict, RESURRECT_GO);
-	CHECK(same(p.notes[0], "vg/vol: thin volume in pool vg/pool: data 39288/49152 blocks, "
+	CHECK(same(p.notes[0], "vg/vol: thin volume in pool vg/pool: data 16057/22400 blocks, "
 		   "metadata 512/512 blocks (full), mode read-only"));
 	CHECK(same(p.notes[2], "thin_check on a copy of the metadata: exit 0 (no errors)"));
 	CHECK_EQ(p.pool_data_add, 0);
@@ -387,19 +387,19 @@ static void test_thin(void)
 	CHECK_EQ(p.steps[1].type, STEP_POOL_REACTIVATE);
 	CHECK_EQ(p.steps[2].type, STEP_THIN_VOLUMES);
 
-	/* both full (the same row, its data at 49152/49152 too): both grow;
-	 * by the pool's size (3 GiB) that is more than the VG's 123 MiB, so
-	 * --size +64M */
-	pool_status(&f, 512, 512, 49152, 49152, 1, 1);
+	/* both full (the same row, its data at 22400/22400 too): both grow;
+	 * by the pool's size (1400 MiB) that is more than the VG's 95 MiB,
+	 * so --size +64M */
+	pool_status(&f, 512, 512, 22400, 22400, 1, 1);
 	resurrect_plan(&f, &o, &p);
 	CHECK_EQ(p.verdict, RESURRECT_STOP);
-	CHECK(strstr(p.message, "volume group vg has 123.0 MiB free, 3.0 GiB needed (data +3.0 "
+	CHECK(strstr(p.message, "volume group vg has 95.0 MiB free, 1.4 GiB needed (data +1.4 "
 		     "GiB, metadata +4.0 MiB") != NULL);
 	o.size_mode = RESURRECT_SIZE_ADD;
 	o.size = 64 * MiB;
 	resurrect_plan(&f, &o, &p);
 	CHECK_EQ(p.verdict, RESURRECT_GO);
-	CHECK(same(p.notes[0], "vg/vol: thin volume in pool vg/pool: data 49152/49152 blocks "
+	CHECK(same(p.notes[0], "vg/vol: thin volume in pool vg/pool: data 22400/22400 blocks "
 		   "(full), metadata 512/512 blocks (full), mode read-only"));
 	CHECK_EQ(p.pool_data_add, 64 * MiB);
 	CHECK_EQ(p.pool_meta_add, 4 * MiB);
@@ -409,7 +409,7 @@ static void test_thin(void)
 	/* the kernel failed the pool (status "Fail"), its metadata clean: no
 	 * extension, deactivate and activate */
 	o.size_mode = RESURRECT_SIZE_AUTO;
-	pool_status(&f, 400, 512, 39288, 49152, 0, 1);
+	pool_status(&f, 400, 512, 16057, 22400, 0, 1);
 	f.pool_status.fail = 1;
 	f.pool.meta_pct = 78.13;
 	resurrect_plan(&f, &o, &p);
