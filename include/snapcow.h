@@ -605,6 +605,19 @@ int snapcow_view_new_dev(struct snapcow_store *s, struct snapcow_map *map,
 			 const struct snapcow_dev *origin, uint64_t size,
 			 struct snapcow_view **out);
 
+/**
+ * snapcow_view_new_plain:
+ * A view with no store: the first @size bytes of @dev (which must outlive
+ * the view), its zero pieces as SNAPCOW_SRC_ZERO extents, everything else
+ * as SNAPCOW_SRC_ORIGIN at the same offset; one extent never crosses a
+ * piece.  For volumes that are a mapping onto other devices (a thin
+ * volume's blocks in its pool's data device).  Such a view has no map
+ * (snapcow_view_map() returns NULL); read failures are logged through @ctx.
+ * Returns: 0 and *@out, -EINVAL (@size larger than @dev) or -ENOMEM.
+ */
+int snapcow_view_new_plain(struct snapcow_ctx *ctx, const struct snapcow_dev *dev,
+			   uint64_t size, struct snapcow_view **out);
+
 /** Returns: the origin the view reads through (NULL: the zero target). */
 const struct snapcow_dev *snapcow_view_origin(const struct snapcow_view *v);
 
@@ -628,7 +641,7 @@ ssize_t snapcow_view_pread(struct snapcow_view *v, void *buf, size_t len,
 
 /** Returns: the view's size in bytes. */
 uint64_t snapcow_view_size(const struct snapcow_view *v);
-/** Returns: the view's map. */
+/** Returns: the view's map (NULL for a plain view). */
 const struct snapcow_map *snapcow_view_map(const struct snapcow_view *v);
 /** snapcow_view_free: frees the map too; the store and origin stay open. */
 void snapcow_view_free(struct snapcow_view *v);

@@ -277,6 +277,8 @@ static void copy_pool(const void *parsed, void *out)
 	st->out_of_data_space = s->out_of_data_space;
 	st->needs_check = s->needs_check;
 	st->error = s->error;
+	st->queue_if_no_space = !s->error_if_no_space;
+	st->transaction_id = s->transaction_id;
 	st->used_data = s->used_data_blocks;
 	st->total_data = s->total_data_blocks;
 	st->used_meta = s->used_metadata_blocks;

@@ -45,8 +45,8 @@ int dmdev_snapshot_status(const char *name, struct dmdev_snapshot_status *st);
 
 /* Thin-pool status of @name (the "-tpool" device). */
 struct dmdev_pool_status {
-	int read_only, fail, out_of_data_space, needs_check, error;
-	uint64_t used_data, total_data, used_meta, total_meta;
+	int read_only, fail, out_of_data_space, needs_check, error, queue_if_no_space;
+	uint64_t used_data, total_data, used_meta, total_meta, transaction_id;
 };
 int dmdev_pool_status(const char *name, struct dmdev_pool_status *st);
 

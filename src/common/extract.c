@@ -372,8 +372,10 @@ static int write_output(struct job *j, const struct viewset *vs,
 			const struct extract_options *opt, struct outfile *f)
 {
 	const struct outfile_input inputs[] = {
-		{ snapcow_store_dev(vs->store), "store" },
-		{ snapcow_view_origin(vs->view), "origin" },
+		{ vs->thin ? vs->thin->meta : snapcow_store_dev(vs->store),
+		  vs->thin ? "thin pool's metadata" : "store" },
+		{ vs->thin ? vs->thin->data : snapcow_view_origin(vs->view),
+		  vs->thin ? "thin pool's data" : "origin" },
 		{ NULL, NULL },
 	};
 	struct progress prog;
@@ -415,8 +417,8 @@ int extract_view(const struct viewset *vs, const struct extract_options *opt,
 	}
 	j.report = 1;
 	j.block = vs->chunk_bytes;
-	j.store.dev = snapcow_store_dev(vs->store);
-	j.store.name = snapcow_store_name(vs->store);
+	j.store.dev = vs->store ? snapcow_store_dev(vs->store) : NULL;
+	j.store.name = vs->store ? snapcow_store_name(vs->store) : vs->thin_name;
 	j.origin.dev = snapcow_view_origin(vs->view);
 	j.origin.name = vs->origin;
 	r = write_output(&j, vs, opt, &f);

@@ -454,6 +454,12 @@ int fsck_ext2(struct fsview *fv, const struct fsck_opts *o)
 	check_orphans(&r, &x, fv->fs);
 	check_group_csums(&r, &x, fv->fs);
 	check_free_counts(&r, &x, fv->fs);
+	if (fv->vs.thin && fv->vs.thin->nlost)
+		fsck_add_finding(&r, FSCK_SEV_ERROR, "thin-lost", "%zu range%s of the thin volume "
+				 "(%llu blocks of %u bytes) could not be mapped and read as zeros: "
+				 "the pool's metadata that mapped them is damaged",
+				 fv->vs.thin->nlost, fv->vs.thin->nlost == 1 ? "" : "s",
+				 (unsigned long long)fv->vs.thin->lost_blocks, fv->vs.thin->block_bytes);
 	ext2fs_close_free(&fv->fs);
 	if (o->full)
 		fsck_run_checker(&r);

@@ -44,9 +44,11 @@ void fsview_open(struct fsview *fv, int argc, char **argv, const char *verb)
 {
 	int pr;
 
-	fv->store = one_operand(argc, argv, optind, "store", fv->usage_code);
+	fv->store = viewopt_operand(&fv->vo, argc, argv, optind, fv->usage_code);
 	viewopt_check(&fv->vo, fv->store, fv->usage_code);
 	viewopt_open(&fv->vo, fv->store, &fv->vs, fv->fail_code);
+	if (fv->vs.thin)
+		fv->store = fv->vs.thin_name;
 	pr = ext2view_probe(fv->vs.view, fv->type, sizeof(fv->type));
 	if (pr < 0)
 		errx(fv->fail_code, "%s: cannot probe the snapshot view: %s", fv->store,
@@ -78,6 +80,17 @@ static uint64_t exceptions(const struct fsview *fv)
 
 void fsview_print_store(const struct fsview *fv, int width)
 {
+	const struct thin_volume *tv = fv->vs.thin;
+
+	if (tv) {
+		printf("%-*s%s, %" PRIu64 " mapped blocks of %" PRIu32 " bytes%s", width, "thin:",
+		       fv->store, tv->map.mapped, tv->block_bytes,
+		       tv->nlost ? ", PARTIAL: " : "\n");
+		if (tv->nlost)
+			printf("%" PRIu64 " blocks in %zu range%s could not be mapped\n",
+			       tv->lost_blocks, tv->nlost, tv->nlost == 1 ? "" : "s");
+		return;
+	}
 	printf("%-*s%s, %" PRIu64 " exceptions, %" PRIu32 "-byte chunks%s\n", width, "store:",
 	       fv->store, exceptions(fv), fv->vs.chunk_bytes,
 	       fv->vs.invalid ? ", marked invalid" : "");
@@ -88,6 +101,13 @@ json_object *fsview_json_new(const struct fsview *fv)
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "store", json_object_new_string(fv->store));
+	if (fv->vs.thin) {
+		fsview_json_add_u64(o, "thin_device", fv->vs.thin->id);
+		fsview_json_add_u64(o, "mapped_blocks", fv->vs.thin->map.mapped);
+		fsview_json_add_u64(o, "block_bytes", fv->vs.thin->block_bytes);
+		fsview_json_add_u64(o, "lost_blocks", fv->vs.thin->lost_blocks);
+		return o;
+	}
 	fsview_json_add_u64(o, "exceptions", exceptions(fv));
 	fsview_json_add_u64(o, "chunk_bytes", fv->vs.chunk_bytes);
 	json_object_object_add(o, "store_invalid", json_object_new_boolean(fv->vs.invalid));

@@ -35,7 +35,8 @@ enum fsview_format {
 /* The usage line (printf format: the program name), and help lines. */
 #define FSVIEW_USAGE \
 	"Usage: %s (--origin FILE|DEV | --zero-origin --size BYTES) [options] STORE\n"  \
-	"       %s [--pv PATH]... [--metadata FILE] [options] VG/LV\n"
+	"       %s [--pv PATH]... [--metadata FILE] [options] VG/LV\n"                  \
+	"       %s --thin-meta FILE --thin-data FILE --thin-id N [options]\n"
 #define FSVIEW_HELP_FORMAT "  -f, --format FMT        human (default) or json\n"
 #define FSVIEW_HELP_STD                                                    \
 	TOOL_THREADS_HELP                                                  \

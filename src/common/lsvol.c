@@ -94,8 +94,9 @@ static void hint(struct row *w)
 
 	if (!strcmp(w->kind, "thin"))
 		snprintf(w->hint, sizeof(w->hint), "thin volume of pool %s/%s (device id %" PRIu64
-			 "): snap_resurrect %s/%s brings it back when the pool runs out of space",
-			 vg, w->pool, w->thin_id, vg, lv);
+			 "): snap_extract %s/%s reads it without activating the pool; "
+			 "snap_resurrect %s/%s brings the pool back", vg, w->pool, w->thin_id, vg,
+			 lv, vg, lv);
 	else if (!w->read)
 		snprintf(w->hint, sizeof(w->hint), "cannot be read: %s", w->problem);
 	else if (w->merging)

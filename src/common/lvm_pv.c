@@ -402,6 +402,9 @@ int lvm_pv_scan(const char *path, struct lvm_pv_list *list, char *why, size_t le
 	int fd, r;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* a live PV: what the kernel wrote below our page cache must be read */
+	if (fd >= 0)
+		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
 	if (fd < 0) {
 		r = -errno;
 		snprintf(why, len, "cannot open %s: %s", path, strerror(-r));

@@ -3,7 +3,6 @@
  * parser (see lvm_vg.h). */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,20 +10,9 @@
 #include <libdevmapper.h>
 
 #include "lvm_vg.h"
+#include "tool.h"
 
 #define SECTOR 512U
-
-static int fail(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *why, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, len, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 /* The children of section @sec (NULL for a value). */
 static const struct dm_config_node *kids(const struct dm_config_node *sec)
@@ -93,22 +81,22 @@ static int read_stripes(struct lvm_vg *vg, const char *lv, const struct dm_confi
 	uint32_t i = 0;
 
 	if (!dm_config_get_list(sn->child, "stripes", &v))
-		return fail(why, len, "LV %s: a striped segment without stripes", lv);
+		return fail_why(why, len, "LV %s: a striped segment without stripes", lv);
 	seg->stripes = calloc(seg->stripe_count, sizeof(*seg->stripes));
 	if (!seg->stripes)
 		return -ENOMEM;
 	for (; v && i < seg->stripe_count; v = v->next ? v->next->next : NULL, i++) {
 		if (v->type != DM_CFG_STRING || !v->next || v->next->type != DM_CFG_INT ||
 		    v->next->v.i < 0)
-			return fail(why, len, "LV %s: stripe %u is not a (PV, extent) pair", lv, i);
+			return fail_why(why, len, "LV %s: stripe %u is not a (PV, extent) pair", lv, i);
 		seg->stripes[i].pv = find_pv(vg, v->v.str);
 		seg->stripes[i].pe = (uint64_t)v->next->v.i;
 		if (seg->stripes[i].pv < 0)
-			return fail(why, len, "LV %s: stripe %u is on PV %s, which the VG does not "
+			return fail_why(why, len, "LV %s: stripe %u is on PV %s, which the VG does not "
 				    "list", lv, i, v->v.str);
 	}
 	if (i != seg->stripe_count)
-		return fail(why, len, "LV %s: %u stripes listed, stripe_count is %u", lv, i,
+		return fail_why(why, len, "LV %s: %u stripes listed, stripe_count is %u", lv, i,
 			    seg->stripe_count);
 	return 0;
 }
@@ -120,7 +108,7 @@ static int read_seg(struct lvm_vg *vg, const char *lv, const struct dm_config_no
 
 	if (!get_u64(sn, "start_extent", &seg->start_extent) ||
 	    !get_u64(sn, "extent_count", &seg->extent_count) || !seg->extent_count)
-		return fail(why, len, "LV %s, %s: no start_extent or extent_count", lv, sn->key);
+		return fail_why(why, len, "LV %s, %s: no start_extent or extent_count", lv, sn->key);
 	get_str(sn, "type", seg->type_name, sizeof(seg->type_name));
 	seg->type = seg_type(seg->type_name);
 	get_str(sn, "origin", seg->origin, sizeof(seg->origin));
@@ -139,11 +127,11 @@ static int read_seg(struct lvm_vg *vg, const char *lv, const struct dm_config_no
 	if (seg->type != LVM_SEG_STRIPED)
 		return 0;
 	if (!get_u64(sn, "stripe_count", &v) || !v || v > 128 || seg->extent_count % v)
-		return fail(why, len, "LV %s, %s: bad stripe_count", lv, sn->key);
+		return fail_why(why, len, "LV %s, %s: bad stripe_count", lv, sn->key);
 	seg->stripe_count = (uint32_t)v;
 	if (seg->stripe_count > 1 && (!get_u64(sn, "stripe_size", &seg->stripe_sectors) ||
 				      !seg->stripe_sectors))
-		return fail(why, len, "LV %s, %s: striped without a stripe_size", lv, sn->key);
+		return fail_why(why, len, "LV %s, %s: striped without a stripe_size", lv, sn->key);
 	return read_stripes(vg, lv, sn, seg, why, len);
 }
 
@@ -179,7 +167,7 @@ static int read_lv(struct lvm_vg *vg, const struct dm_config_node *ln, struct lv
 	qsort(lv->segs, lv->nsegs, sizeof(*lv->segs), cmp_seg);
 	for (size_t i = 0; i < lv->nsegs; i++) {
 		if (lv->segs[i].start_extent != lv->extents)
-			return fail(why, len, "LV %s: segments leave a gap at extent %" PRIu64,
+			return fail_why(why, len, "LV %s: segments leave a gap at extent %" PRIu64,
 				    lv->name, lv->extents);
 		lv->extents += lv->segs[i].extent_count;
 	}
@@ -206,7 +194,7 @@ static int read_pvs(struct lvm_vg *vg, const struct dm_config_node *sec, char *w
 		get_str(c, "device", pv->device, sizeof(pv->device));
 		if (!pv->id[0] || !get_u64(c, "pe_start", &pv->pe_start) ||
 		    !get_u64(c, "pe_count", &pv->pe_count))
-			return fail(why, len, "PV %s: no id, pe_start or pe_count", c->key);
+			return fail_why(why, len, "PV %s: no id, pe_start or pe_count", c->key);
 		vg->npvs++;
 	}
 	return 0;
@@ -252,9 +240,9 @@ static int read_vg(struct lvm_vg *vg, const struct dm_config_node *sec, char *wh
 	get_str(sec, "id", vg->id, sizeof(vg->id));
 	if (!get_u64(sec, "seqno", &vg->seqno) || !get_u64(sec, "extent_size", &vg->extent_sectors) ||
 	    !vg->extent_sectors)
-		return fail(why, len, "VG %s: no seqno or extent_size", vg->name);
+		return fail_why(why, len, "VG %s: no seqno or extent_size", vg->name);
 	if (!dm_config_get_section(kids(sec), "physical_volumes", &sub))
-		return fail(why, len, "VG %s: no physical_volumes", vg->name);
+		return fail_why(why, len, "VG %s: no physical_volumes", vg->name);
 	r = read_pvs(vg, sub, why, len);
 	if (r < 0)
 		return r;
@@ -274,12 +262,12 @@ int lvm_vg_parse(const char *text, size_t len, struct lvm_vg **out, char *why, s
 		return -ENOMEM;
 	if (!dm_config_parse(cft, text, text + len)) {
 		dm_config_destroy(cft);
-		return fail(why, wlen, "not LVM metadata: libdevmapper's config parser refuses it");
+		return fail_why(why, wlen, "not LVM metadata: libdevmapper's config parser refuses it");
 	}
 	sec = vg_section(cft);
 	if (!sec) {
 		dm_config_destroy(cft);
-		return fail(why, wlen, "no volume group section (with seqno and physical_volumes)");
+		return fail_why(why, wlen, "no volume group section (with seqno and physical_volumes)");
 	}
 	vg = calloc(1, sizeof(*vg));
 	r = vg ? read_vg(vg, sec, why, wlen) : -ENOMEM;
@@ -356,8 +344,8 @@ int lvm_vg_thin(const struct lvm_vg *vg, const struct lvm_lv *lv, const struct l
 	return 1;
 }
 
-static int add_piece(struct snapcow_dev_piece **p, size_t *n, size_t *cap, uint64_t length,
-		     int fd, uint64_t off)
+int pieces_add(struct snapcow_dev_piece **p, size_t *n, size_t *cap, uint64_t length, int fd,
+	       uint64_t off)
 {
 	if (*n && (*p)[*n - 1].fd == fd &&
 	    (fd < 0 || (*p)[*n - 1].fd_offset + (*p)[*n - 1].length == off)) {
@@ -410,7 +398,7 @@ static int seg_pieces(const struct lvm_vg *vg, const struct lvm_lv *lv, const st
 	int r;
 
 	if (seg->type == LVM_SEG_ZERO)
-		return add_piece(p, n, cap, bytes, -1, 0);
+		return pieces_add(p, n, cap, bytes, -1, 0);
 	if (seg->type != LVM_SEG_STRIPED) {
 		snprintf(why, len, "LV %s: a '%s' segment cannot be read as a plain volume",
 			 lv->name, seg->type_name);
@@ -422,13 +410,13 @@ static int seg_pieces(const struct lvm_vg *vg, const struct lvm_lv *lv, const st
 			return r;
 	}
 	if (seg->stripe_count == 1)
-		return add_piece(p, n, cap, bytes, vg->pvs[seg->stripes[0].pv].found->fd, starts[0]);
+		return pieces_add(p, n, cap, bytes, vg->pvs[seg->stripes[0].pv].found->fd, starts[0]);
 	/* Striped: chunk c of the segment is chunk c / k of stripe c % k. */
 	unit = seg->stripe_sectors * SECTOR;
 	for (uint64_t c = 0, r2 = 0; c * unit < bytes && !r2; c++) {
 		uint32_t s = (uint32_t)(c % seg->stripe_count);
 
-		r2 = add_piece(p, n, cap, unit, vg->pvs[seg->stripes[s].pv].found->fd,
+		r2 = pieces_add(p, n, cap, unit, vg->pvs[seg->stripes[s].pv].found->fd,
 			       starts[s] + (c / seg->stripe_count) * unit);
 		if (r2)
 			return r2;

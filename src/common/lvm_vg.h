@@ -118,6 +118,13 @@ int lvm_vg_thin(const struct lvm_vg *vg, const struct lvm_lv *lv, const struct l
 int lvm_lv_pieces(const struct lvm_vg *vg, const struct lvm_lv *lv, struct snapcow_dev_piece **pieces,
 		  size_t *n, char *why, size_t wlen);
 
+/* Append a piece of @length bytes (@fd at @off; @fd -1: zeros) to the list
+ * *@p of *@n pieces (room for *@cap), merged into the last one when it
+ * continues it.  Every list of struct snapcow_dev pieces is built this way
+ * (an LV's segments, a thin volume's mappings).  Returns: 0 or -ENOMEM. */
+int pieces_add(struct snapcow_dev_piece **p, size_t *n, size_t *cap, uint64_t length, int fd,
+	       uint64_t off);
+
 /* "a.img:8-9 b.img:0-1" (lvs's seg_pe_ranges, naming each PV by the image
  * or device it was found on, else by LVM's device hint) into @buf. */
 const char *lvm_lv_pe_ranges(const struct lvm_vg *vg, const struct lvm_lv *lv, char *buf,

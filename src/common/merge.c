@@ -59,6 +59,7 @@ static void open_volume(struct merge *m, const struct merge_options *o)
 
 	m->is_volume = 1;
 	volume_open(&o->vol, o->operand, v, MERGE_FAIL);
+	volume_refuse_thin(v, o->operand, MERGE_FAIL);
 	if (v->kind == VOLUME_SPARSE)
 		errx(MERGE_UNSUPPORTED, "%s is a sparse volume (--virtualsize): its origin is the "
 		     "zero target, there is nothing to merge it into", o->operand);

@@ -118,17 +118,11 @@ static int classify_rows(struct resurrect_ctx *c)
 static int classify_thin(struct resurrect_ctx *c)
 {
 	struct resurrect_facts *f = &c->facts;
-	int r;
 
 	if (lvm_lvs(c->lvm, c->opts->vg, f->lv.pool, &f->pool) < 0)
 		return resurrect_result(&c->report, EXIT_FAIL, "cannot read thin pool %s/%s:\n%s",
 					c->opts->vg, f->lv.pool, lvm_errors(c->lvm));
-	r = dmdev_pool_status(f->names.pool_dm, &f->pool_status);
-	if (r < 0)
-		return resurrect_result(&c->report, EXIT_FAIL, "%s: cannot read the thin-pool "
-					"status (is the pool active?): %s", f->names.pool_dm,
-					strerror(-r));
-	return 0;
+	return resurrect_classify_pool(c);
 }
 
 /* The kernel's view of the snapshot; @activated: we just activated it. */

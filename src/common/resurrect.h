@@ -45,6 +45,7 @@ struct resurrect_opts {
 	char vg[128], lv[128];
 	int dry_run, no_fsck, accept_drift, yes, json;
 	int zero_log; /* the log may be destroyed when a mount cannot replay it */
+	int fix_txid; /* --fix-transaction-id: the one confirmation of that change */
 	enum resurrect_size_mode size_mode;
 	uint64_t size; /* bytes */
 };
@@ -69,6 +70,42 @@ struct resurrect_names {
 	char pool_dm[300]; /* thin: VG-POOL-tpool */
 };
 
+/* A thin volume of the pool, as LVM lists it and the pool's metadata holds it. */
+struct resurrect_thin_lv {
+	char name[128];
+	uint64_t id;            /* device_id in LVM's metadata */
+	int in_pool;            /* the pool's metadata has this device */
+	uint64_t mapped_blocks; /* per the pool's device details (0: unknown) */
+	uint64_t lost_blocks;   /* blocks in ranges whose mappings cannot be read */
+	char lost[320];         /* the first such range, in words ("" if none) */
+};
+
+#define RESURRECT_MAX_THIN 32
+
+/* A thin pool: LVM's metadata, the kernel's status, the pool's own metadata
+ * (read offline from the PVs, or live when the kernel no longer commits),
+ * and thin_check's verdict on a copy of it. */
+struct resurrect_pool {
+	int active;                /* VG-POOL-tpool exists (pool_status is read) */
+	int meta_read;             /* the pool's metadata was read */
+	char meta_error[640];      /* why it could not be ("" if read or not tried) */
+	uint64_t kernel_tid;       /* the pool superblock's (or status's) transaction id */
+	uint64_t lvm_tid;          /* LVM's */
+	int needs_check;           /* superblock flag or status */
+	uint32_t block_sectors;
+	uint64_t damaged;          /* lost ranges over all devices and the device trees */
+	int check_run, check_status; /* thin_check on a copy; its exit status */
+	char check_output[640];    /* its first lines, one line */
+	uint64_t tmeta_size, spare_size; /* bytes; spare_size 0: no spare LV */
+	char spare[128], tmeta[128];
+	int meta0_exists;          /* POOL_meta0 exists (an earlier repair's) */
+	int nlvs;
+	struct resurrect_thin_lv lvs[RESURRECT_MAX_THIN];
+	int norphans;
+	uint64_t orphans[8];       /* devices of the pool no LV names */
+	char open_lvs[320];        /* thin volumes of the pool in use ("" if none) */
+};
+
 struct resurrect_facts {
 	enum resurrect_kind kind;
 	struct lvrow lv;     /* the volume */
@@ -84,6 +121,8 @@ struct resurrect_facts {
 	int undo_exists;
 	/* thin */
 	struct dmdev_pool_status pool_status;
+	struct resurrect_pool tp;
+	char txid_backup[PATH_MAX]; /* where --fix-transaction-id saves the VG metadata */
 };
 
 /* ==== The plan ========================================================= */
@@ -105,6 +144,11 @@ enum resurrect_step_type {
 	STEP_POOL_EXTEND_META,  /* lvextend --poolmetadatasize +N */
 	STEP_POOL_REACTIVATE,   /* when the pool stays read-only or failed */
 	STEP_FSCK,              /* the filesystem's own check (devcheck.h; unless --no-fsck) */
+	STEP_THIN_DEACTIVATE,   /* every thin volume of the pool, then the pool */
+	STEP_POOL_FIX_TXID,     /* vgcfgbackup, LVM's transaction_id := the pool's, vgcfgrestore */
+	STEP_POOL_REPAIR,       /* lvconvert --repair (thin_repair; old metadata -> POOL_meta0) */
+	STEP_THIN_ACTIVATE,     /* lvchange -ay (LVM runs thin_check) */
+	STEP_THIN_VOLUMES,      /* every thin volume of the pool: state, e2fsck */
 };
 
 struct resurrect_step {
@@ -114,8 +158,8 @@ struct resurrect_step {
 	char done[400]; /* the action reported once done, "" when worded as it runs */
 };
 
-#define RESURRECT_MAX_NOTES 8
-#define RESURRECT_MAX_STEPS 6
+#define RESURRECT_MAX_NOTES 16
+#define RESURRECT_MAX_STEPS 10
 
 struct resurrect_plan {
 	enum resurrect_verdict verdict;
@@ -133,6 +177,7 @@ struct resurrect_plan {
 	/* the figures chosen (bytes) */
 	uint64_t cow_size, cow_target, cow_lvm_max, cow_free_after;
 	uint64_t pool_data_add, pool_meta_add;
+	uint64_t pool_spare_add; /* a repair: a new spare metadata LV */
 };
 
 /* resurrect_plan.c: no I/O, no LVM, no device-mapper. */
@@ -164,6 +209,7 @@ struct resurrect_report {
 	int fsck_done;          /* a checker ran: @check holds its steps */
 	struct devcheck check;
 	char undo_cmd[PATH_MAX * 2 + 64];
+	const char *undo_what; /* what undo_cmd undoes (NULL: the COW header change) */
 	char status[128];
 	char result[3072];
 	int code;
@@ -196,6 +242,10 @@ struct resurrect_ctx {
 	struct snapcow_identity cow_id;
 	char *cow_table;      /* its table, for the temporary device */
 	char undo[PATH_MAX];  /* the undo file (absolute once written) */
+	const char *fsck_dev; /* the device the fsck step checks (NULL: the volume's) */
+	/* thin: the volumes deactivated for the pool, to activate again */
+	int was_active[RESURRECT_MAX_THIN];
+	int repaired;         /* lvconvert --repair ran */
 };
 
 /* resurrect.c */
@@ -211,5 +261,13 @@ void resurrect_ctx_release(struct resurrect_ctx *c);
 /* resurrect_exec.c: run c->plan's steps (a GO plan) and set the report's
  * result: the plan's message, or where and why it stopped. */
 void resurrect_execute(struct resurrect_ctx *c);
+/* e2fsck -fy, -fn of @dev (unless --no-fsck), reported; @dev NULL: the
+ * volume's own device.  Returns: 0 to go on, -1 stopped. */
+int resurrect_fsck(struct resurrect_ctx *c, const char *dev);
+
+/* resurrect_thin.c: a thin pool's facts (c->facts.tp; ends the tool when
+ * LVM's metadata cannot be read) and its steps. */
+int resurrect_classify_pool(struct resurrect_ctx *c);
+int resurrect_thin_step(struct resurrect_ctx *c, const struct resurrect_step *s);
 
 #endif

@@ -26,7 +26,7 @@ static void say_line(void *data, const char *line)
 static int step_fsck(struct resurrect_ctx *c)
 {
 	struct resurrect_report *r = &c->report;
-	const char *dev = c->facts.names.dev;
+	const char *dev = c->fsck_dev ? c->fsck_dev : c->facts.names.dev;
 	struct devcheck_opts o = { .zero_log = c->opts->zero_log, .to_stderr = c->opts->json,
 				   .say = say_line, .data = r };
 	struct devcheck *k = &r->check;
@@ -58,6 +58,16 @@ static int step_fsck(struct resurrect_ctx *c)
 					"hand before mounting", k->problem);
 	return resurrect_result(r, EXIT_FAIL, "%s/%s is valid again but %s: check it by hand "
 				"before mounting", c->opts->vg, c->opts->lv, k->problem);
+}
+
+int resurrect_fsck(struct resurrect_ctx *c, const char *dev)
+{
+	int r;
+
+	c->fsck_dev = dev;
+	r = step_fsck(c);
+	c->fsck_dev = NULL;
+	return r;
 }
 
 /* ---- the COW header, through the temporary device --------------------- */
@@ -296,6 +306,12 @@ static int run_step(struct resurrect_ctx *c, const struct resurrect_step *s)
 		return step_pool_reactivate(c);
 	case STEP_FSCK:
 		return step_fsck(c);
+	case STEP_THIN_DEACTIVATE:
+	case STEP_POOL_FIX_TXID:
+	case STEP_POOL_REPAIR:
+	case STEP_THIN_ACTIVATE:
+	case STEP_THIN_VOLUMES:
+		return resurrect_thin_step(c, s);
 	}
 	return resurrect_result(&c->report, EXIT_FAIL, "internal error: unknown step %d",
 				(int)s->type);

@@ -300,69 +300,223 @@ static const char *pool_mode(const struct dmdev_pool_status *ps)
 	       ps->out_of_data_space ? "out-of-data-space" : "read-write";
 }
 
-static void thin_steps(const struct resurrect_facts *f, const struct resurrect_opts *o,
-		       struct resurrect_plan *p)
+/* What is wrong with the pool, said before anything is done. */
+struct thin_state {
+	int data_full, meta_full, ro, damaged, mismatch, queued, cycle;
+};
+
+static void thin_notes(const struct resurrect_facts *f, const struct resurrect_opts *o,
+		       struct resurrect_plan *p, struct thin_state *t)
 {
+	const struct dmdev_pool_status *ps = &f->pool_status;
+	const struct resurrect_pool *tp = &f->tp;
+	const char *vg = o->vg, *pool = f->lv.pool;
+
+	if (tp->active)
+		note(p, "%s/%s: thin volume in pool %s/%s: data %llu/%llu blocks%s, metadata "
+		     "%llu/%llu blocks%s, mode %s%s", vg, o->lv, vg, pool,
+		     (unsigned long long)ps->used_data, (unsigned long long)ps->total_data,
+		     t->data_full ? " (full)" : "", (unsigned long long)ps->used_meta,
+		     (unsigned long long)ps->total_meta, t->meta_full ? " (full)" : "",
+		     pool_mode(ps), tp->needs_check ? ", needs_check" : "");
+	else
+		note(p, "%s/%s: thin volume in pool %s/%s, which is not active", vg, o->lv, vg,
+		     pool);
+	if (t->queued)
+		note(p, "writes to the pool's volumes are queued (queue_if_no_space): what writes "
+		     "to them hangs until the pool grows or dm_thin_pool's no_space_timeout "
+		     "(60 s by default) fails the writes; growing the pool releases them");
+	if (tp->meta_error[0])
+		note(p, "the pool's metadata cannot be read: %s", tp->meta_error);
+	if (tp->meta_read)
+		note(p, "the pool's metadata (read from the PVs): transaction id %llu (LVM's: "
+		     "%llu), %s, %llu unreadable node%s", (unsigned long long)tp->kernel_tid,
+		     (unsigned long long)tp->lvm_tid, tp->needs_check ? "needs_check set" :
+		     "needs_check clear", (unsigned long long)tp->damaged, tp->damaged == 1 ? "" :
+		     "s");
+	if (tp->check_run)
+		note(p, "thin_check on a copy of the metadata: exit %d%s%s", tp->check_status,
+		     tp->check_status ? ": " : " (no errors)", tp->check_status ?
+		     tp->check_output : "");
+	for (int i = 0; i < tp->nlvs; i++) {
+		const struct resurrect_thin_lv *l = &tp->lvs[i];
+
+		if (tp->meta_read && !l->in_pool)
+			note(p, "%s/%s (device %llu): LVM lists it, the pool's metadata has no such "
+			     "device", vg, l->name, (unsigned long long)l->id);
+		else if (l->lost[0])
+			note(p, "%s/%s (device %llu, %llu blocks mapped per the pool): the mappings "
+			     "of %s are unreadable: a repair drops them", vg, l->name,
+			     (unsigned long long)l->id, (unsigned long long)l->mapped_blocks,
+			     l->lost);
+	}
+	for (int i = 0; i < tp->norphans; i++)
+		note(p, "the pool holds device %llu, which no LV names: get it out with "
+		     "snap_extract --thin-meta --thin-data --thin-id %llu",
+		     (unsigned long long)tp->orphans[i], (unsigned long long)tp->orphans[i]);
+	if (t->mismatch)
+		note(p, "transaction id mismatch: LVM's metadata says %llu, the pool's superblock "
+		     "%llu: LVM refuses to activate the pool", (unsigned long long)tp->lvm_tid,
+		     (unsigned long long)tp->kernel_tid);
+}
+
+/* The transaction id mismatch: fixed only when every thin volume LVM lists
+ * exists in the pool, and only with --fix-transaction-id.  Returns: 1 if
+ * the plan stops. */
+static int thin_txid(const struct resurrect_facts *f, const struct resurrect_opts *o,
+		     const struct thin_state *t, struct resurrect_plan *p)
+{
+	const struct resurrect_pool *tp = &f->tp;
+	char missing[400] = "";
+	size_t n = 0;
+
+	if (!t->mismatch)
+		return 0;
+	for (int i = 0; i < tp->nlvs; i++)
+		if (!tp->lvs[i].in_pool)
+			n += (size_t)snprintf(missing + n, n < sizeof(missing) ? sizeof(missing) - n : 0,
+					      "%s%s/%s", n ? ", " : "", o->vg, tp->lvs[i].name);
+	if (n)
+		return stop(p, EXIT_FAIL, "transaction id mismatch, and LVM lists thin volumes the "
+			    "pool does not have (%s): setting LVM's transaction id would leave them "
+			    "broken; restore the VG metadata that matches the pool (vgcfgrestore "
+			    "--list %s) instead; nothing changed", missing, o->vg);
+	if (t->damaged)
+		return stop(p, EXIT_FAIL, "the pool's metadata is damaged and its transaction id "
+			    "differs from LVM's: not changing both at once; nothing changed");
+	if (!o->fix_txid)
+		return stop(p, EXIT_FAIL, "transaction id mismatch: every thin volume LVM lists "
+			    "exists in the pool, so LVM's transaction_id of %s/%s can be set to the "
+			    "pool's %llu (the VG metadata saved first, vgcfgrestore brings it back); "
+			    "that change needs its own confirmation: run again with "
+			    "--fix-transaction-id; nothing changed", o->vg, f->lv.pool,
+			    (unsigned long long)tp->kernel_tid);
+	return 0;
+}
+
+/* Space for the extensions and, for a repair, the spare metadata LV.
+ * Returns: 1 if the plan stops. */
+static int thin_space(const struct resurrect_facts *f, const struct resurrect_opts *o,
+		      const struct thin_state *t, struct resurrect_plan *p)
+{
+	const struct resurrect_pool *tp = &f->tp;
 	const struct lvrow *pool = &f->pool;
+	uint64_t need;
+	char a[32], b[32], c[32], d[32], e[32], g[32], hint[400] = "";
+
+	if (t->data_full || (t->ro && !t->meta_full && !t->cycle))
+		p->pool_data_add = o->size_mode == RESURRECT_SIZE_ADD ? o->size :
+			round_up(pool->size > POOL_MIN_DATA_ADD ? pool->size : POOL_MIN_DATA_ADD,
+				 pool->extent);
+	if (t->meta_full)
+		p->pool_meta_add = round_up(pool->meta_size > POOL_MIN_META_ADD ? pool->meta_size :
+					    POOL_MIN_META_ADD, pool->extent);
+	if (t->damaged) /* the spare thin_repair writes into, and a new one after */
+		p->pool_spare_add = (tp->spare_size >= tp->tmeta_size ? 0 : tp->tmeta_size) +
+				    tp->tmeta_size;
+	need = p->pool_data_add + p->pool_meta_add + p->pool_spare_add;
+	if (need <= pool->vg_free)
+		return 0;
+	if (t->queued)
+		snprintf(hint, sizeof(hint), "; to fail the queued writes now instead: lvchange "
+			 "--errorwhenfull y %s/%s", o->vg, f->lv.pool);
+	return stop(p, EXIT_FAIL, "volume group %s has %s free, %s needed (data +%s, metadata +%s, "
+		    "spare metadata LV %s): add a physical volume of at least %s (pvcreate "
+		    "/dev/NEW && vgextend %s /dev/NEW)%s; nothing changed", o->vg,
+		    SZ(pool->vg_free, a), SZ(need, b), SZ(p->pool_data_add, c),
+		    SZ(p->pool_meta_add, d), SZ(p->pool_spare_add, e),
+		    SZ(need - pool->vg_free, g), o->vg, hint);
+}
+
+static void thin_steps(const struct resurrect_facts *f, const struct resurrect_opts *o,
+		       const struct thin_state *t, struct resurrect_plan *p)
+{
+	const struct resurrect_pool *tp = &f->tp;
+	const struct lvrow *pool = &f->pool;
+	const char *vg = o->vg, *pn = f->lv.pool;
 	char cmd[320], a[32], b[32];
 
 	p->numbered = 0;
 	if (p->pool_data_add) {
 		snprintf(cmd, sizeof(cmd), "lvextend -L +%llub %s/%s",
-			 (unsigned long long)p->pool_data_add, o->vg, f->lv.pool);
+			 (unsigned long long)p->pool_data_add, vg, pn);
 		step(p, STEP_POOL_EXTEND_DATA, cmd, "%s (pool data %s -> %s)", cmd,
 		     SZ(pool->size, a), SZ(pool->size + p->pool_data_add, b));
 	}
 	if (p->pool_meta_add) {
 		snprintf(cmd, sizeof(cmd), "lvextend --poolmetadatasize +%llub %s/%s",
-			 (unsigned long long)p->pool_meta_add, o->vg, f->lv.pool);
+			 (unsigned long long)p->pool_meta_add, vg, pn);
 		step(p, STEP_POOL_EXTEND_META, cmd, "%s", cmd);
 	}
-	step(p, STEP_POOL_REACTIVATE, NULL, "if the pool stays read-only or failed: deactivate "
-	     "%s/%s and the pool, activate again (LVM runs thin_check when configured)", o->vg,
-	     o->lv);
-	step_fsck(p, o);
-	snprintf(p->message, sizeof(p->message), "%s/%s is writable again", o->vg, o->lv);
+	if (t->cycle) {
+		step(p, STEP_THIN_DEACTIVATE, NULL, "lvchange -an every active thin volume of "
+		     "%s/%s, then the pool", vg, pn);
+		if (t->mismatch)
+			step(p, STEP_POOL_FIX_TXID, NULL, "LVM's transaction_id of %s/%s %llu -> "
+			     "%llu (the pool's): vgcfgbackup to ./%s first, then vgcfgrestore "
+			     "--force of the edited copy", vg, pn, (unsigned long long)tp->lvm_tid,
+			     (unsigned long long)tp->kernel_tid, f->txid_backup);
+		if (t->damaged)
+			step(p, STEP_POOL_REPAIR, NULL, "lvconvert --repair %s/%s: thin_repair "
+			     "writes new metadata into the spare; the old one is kept as %s/%s_meta0 "
+			     "(never removed by this tool)", vg, pn, vg, pn);
+		step(p, STEP_THIN_ACTIVATE, NULL, "lvchange -ay %s/%s and the thin volumes found "
+		     "active (LVM runs thin_check on the pool's metadata first)", vg, o->lv);
+	} else {
+		step(p, STEP_POOL_REACTIVATE, NULL, "if the pool stays read-only or failed: "
+		     "deactivate %s/%s and the pool, activate again (LVM runs thin_check)", vg,
+		     o->lv);
+	}
+	step(p, STEP_THIN_VOLUMES, NULL, "every thin volume of %s/%s: its state and, %s", vg, pn,
+	     o->no_fsck ? "no filesystem check (--no-fsck)" :
+	     "if not in use and ext2/3/4: e2fsck -fy, then e2fsck -fn (an inactive one is "
+	     "activated for it and deactivated again)");
+	snprintf(p->message, sizeof(p->message), "%s/%s is writable again", vg, o->lv);
 }
 
 static void plan_thin(const struct resurrect_facts *f, const struct resurrect_opts *o,
 		      struct resurrect_plan *p)
 {
 	const struct dmdev_pool_status *ps = &f->pool_status;
+	const struct resurrect_pool *tp = &f->tp;
 	const struct lvrow *pool = &f->pool;
-	int data_full, meta_full, ro;
-	char a[32], b[32];
+	struct thin_state t = { 0 };
 
-	data_full = ps->out_of_data_space || pool->data_pct >= 100.0 ||
-		    (ps->total_data && ps->used_data >= ps->total_data);
-	meta_full = pool->meta_pct >= 100.0 || (ps->total_meta && ps->used_meta >= ps->total_meta);
-	ro = ps->read_only || ps->fail || ps->error;
-	note(p, "%s/%s: thin volume in pool %s/%s: data %llu/%llu blocks%s, metadata %llu/%llu "
-	     "blocks%s, mode %s%s", o->vg, o->lv, o->vg, f->lv.pool,
-	     (unsigned long long)ps->used_data, (unsigned long long)ps->total_data,
-	     data_full ? " (full)" : "", (unsigned long long)ps->used_meta,
-	     (unsigned long long)ps->total_meta, meta_full ? " (full)" : "", pool_mode(ps),
-	     ps->needs_check ? ", needs_check" : "");
-	snprintf(p->status, sizeof(p->status), "pool %s", pool_mode(ps));
-	if (!data_full && !meta_full && !ro) {
+	if (tp->active) {
+		t.data_full = ps->out_of_data_space || pool->data_pct >= 100.0 ||
+			      (ps->total_data && ps->used_data >= ps->total_data);
+		t.meta_full = pool->meta_pct >= 100.0 ||
+			      (ps->total_meta && ps->used_meta >= ps->total_meta);
+		t.ro = ps->read_only || ps->fail || ps->error;
+		t.queued = ps->out_of_data_space && ps->queue_if_no_space;
+	}
+	t.damaged = tp->meta_error[0] || tp->damaged || (tp->check_run && tp->check_status);
+	t.mismatch = tp->meta_read && tp->kernel_tid != tp->lvm_tid;
+	/* deactivate and activate: a repair, the transaction id, needs_check,
+	 * a failed pool, or one that is not active */
+	t.cycle = t.damaged || t.mismatch || !tp->active || ps->fail || tp->needs_check;
+	thin_notes(f, o, p, &t);
+	snprintf(p->status, sizeof(p->status), "pool %s", tp->active ? pool_mode(ps) : "inactive");
+	if (!t.data_full && !t.meta_full && !t.ro && !t.cycle) {
 		stop(p, EXIT_OK, "the pool of %s/%s has room and is writable: nothing to do", o->vg,
 		     o->lv);
 		return;
 	}
-	if (data_full || (!meta_full && ro))
-		p->pool_data_add = o->size_mode == RESURRECT_SIZE_ADD ? o->size :
-			round_up(pool->size > POOL_MIN_DATA_ADD ? pool->size : POOL_MIN_DATA_ADD,
-				 pool->extent);
-	if (meta_full)
-		p->pool_meta_add = round_up(pool->meta_size > POOL_MIN_META_ADD ? pool->meta_size :
-					    POOL_MIN_META_ADD, pool->extent);
-	if (p->pool_data_add + p->pool_meta_add > pool->vg_free) {
-		stop(p, EXIT_FAIL, "volume group %s has %s free, %s needed: add space (vgextend) "
-		     "first; nothing changed", o->vg, SZ(pool->vg_free, a),
-		     SZ(p->pool_data_add + p->pool_meta_add, b));
+	if (thin_txid(f, o, &t, p) || thin_space(f, o, &t, p))
+		return;
+	if (t.cycle && tp->open_lvs[0]) {
+		stop(p, EXIT_FAIL, "the pool must be deactivated, but its thin volumes are in use: "
+		     "%s; unmount them and stop what uses them first; nothing changed",
+		     tp->open_lvs);
 		return;
 	}
-	thin_steps(f, o, p);
+	if (tp->meta0_exists && t.damaged) {
+		stop(p, EXIT_FAIL, "%s/%s_meta0 exists (the old metadata of an earlier repair): "
+		     "lvconvert --repair would need that name; look at it, rename or remove it "
+		     "yourself; nothing changed", o->vg, f->lv.pool);
+		return;
+	}
+	thin_steps(f, o, &t, p);
 }
 
 int resurrect_plan(const struct resurrect_facts *in, const struct resurrect_opts *opts,

@@ -134,7 +134,8 @@ static void print_human(const struct resurrect_report *r)
 		if (r->fsck_done)
 			printf("  %s\n", devcheck_summary(&r->check, summary, sizeof(summary)));
 		if (r->undo_cmd[0])
-			printf("  to undo the header change (unmount first): %s\n", r->undo_cmd);
+			printf("  to undo %s (unmount first): %s\n",
+			       r->undo_what ? r->undo_what : "the header change", r->undo_cmd);
 	}
 	if (r->code)
 		fprintf(stderr, "%s: %s\n", program_name, r->result);

@@ -422,6 +422,8 @@ static void name_owners(struct rmap *m)
 	size_t i;
 	char *p;
 
+	if (!m->rep.nowners) /* nothing to name (and qsort(NULL, 0, ...) is undefined) */
+		return;
 	qsort(m->rep.owners, m->rep.nowners, sizeof(*m->rep.owners), cmp_owner_ino);
 	for (i = 0; i < m->rep.nowners; i++)
 		if (!LINUX_S_ISDIR(m->rep.owners[i].mode))
@@ -501,6 +503,7 @@ int rmap_ext2(struct fsview *fv, const struct rmap_opts *o)
 {
 	struct rmap m = { 0 };
 	errcode_t err;
+	int code;
 
 	rmap_report_init(&m.rep, fv, o, meta_kinds, M_COUNT);
 	m.fs = fv->fs;
@@ -523,10 +526,10 @@ int rmap_ext2(struct fsview *fv, const struct rmap_opts *o)
 	scan_inodes(&m);
 	name_owners(&m);
 	classify_rest(&m);
-	rmap_report_finish(&m.rep, o);
+	code = rmap_report_finish(&m.rep, o);
 	free(m.dirs);
 	ext2fs_free_block_bitmap(m.changed);
 	ext2fs_free_block_bitmap(m.claimed);
 	ext2fs_close_free(&fv->fs);
-	return ext2view_refused_writes() ? EXIT_FAIL : EXIT_OK;
+	return ext2view_refused_writes() ? EXIT_FAIL : code;
 }

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "rmap_report.h"
+#include "thin_view.h"
 #include "trust.h"
 
 void *rmap_xrealloc(void *p, size_t n)
@@ -115,20 +116,54 @@ struct rmap_owner *rmap_owner_get(struct rmap_report *r, uint64_t tree, uint64_t
 	return rmap_add_owner(r, &(struct rmap_owner){ .tree = tree, .ino = ino });
 }
 
+struct lost_walk {
+	struct rmap_report *r;
+	uint64_t bs, total;
+	void (*fn)(void *data, uint64_t first, uint64_t last);
+	void *data;
+};
+
+/* A thin volume's range whose mappings were lost, as filesystem blocks. */
+static void lost_range(void *data, uint64_t off, uint64_t len, const struct thin_lost *l)
+{
+	struct lost_walk *w = data;
+	uint64_t first = off / w->bs, last = (off + len - 1) / w->bs;
+
+	(void)l;
+	w->r->chunks += (len + w->r->fv->vs.chunk_bytes - 1) / w->r->fv->vs.chunk_bytes;
+	if (first >= w->total)
+		w->r->chunks_past_end++;
+	else
+		w->fn(w->data, first, last < w->total ? last : w->total - 1);
+}
+
 void rmap_each_exception(struct rmap_report *r, const struct rmap_opts *o, uint64_t bs,
 			 uint64_t total, void (*fn)(void *data, uint64_t first, uint64_t last),
 			 void *data)
 {
 	const uint64_t cb = r->fv->vs.chunk_bytes;
-	const struct snapcow_map *map = snapcow_view_map(r->fv->vs.view);
+	const struct snapcow_map *map;
 	struct snapcow_exception e;
 	uint64_t c = o->from;
 
-	while (c <= o->to && snapcow_map_next(map, c, &e) == 0 && e.old_chunk <= o->to) {
-		uint64_t first = e.old_chunk * cb / bs, last = ((e.old_chunk + 1) * cb - 1) / bs;
+	if (r->fv->vs.thin) {
+		struct lost_walk w = { r, bs, total, fn, data };
+
+		thin_volume_lost(r->fv->vs.thin, lost_range, &w);
+		return;
+	}
+	map = snapcow_view_map(r->fv->vs.view);
+	while (map && c <= o->to && snapcow_map_next(map, c, &e) == 0 && e.old_chunk <= o->to) {
+		uint64_t first, last;
 
 		r->chunks++;
 		c = e.old_chunk + 1;
+		if (e.old_chunk > (UINT64_MAX - 1) / cb) { /* its byte offset overflows */
+			r->chunks_past_end++;
+			continue;
+		}
+		first = e.old_chunk * cb / bs;
+		last = ((e.old_chunk + 1) * cb - 1) / bs;
 		if (first >= total)
 			r->chunks_past_end++;
 		else
@@ -216,7 +251,8 @@ static void print_files(const struct rmap_report *r)
 {
 	uint64_t files = count_owners(r, 0);
 
-	printf("\nfiles and directories with changed blocks: %" PRIu64 "\n", files);
+	printf("\nfiles and directories with %s: %" PRIu64 "\n",
+	       r->fv->vs.thin ? "blocks in lost ranges" : "changed blocks", files);
 	if (files)
 		printf("%10s  %s\n", "blocks", "path");
 	for (size_t i = 0; i < r->nowners; i++) {
@@ -341,8 +377,8 @@ static void print_human(const struct rmap_report *r)
 	fsview_print_store(r->fv, 13);
 	printf("filesystem:  %s, %u-byte blocks, %" PRIu64 " blocks\n", r->fstype, r->block_size,
 	       r->blocks);
-	printf("changed:     %" PRIu64 " chunks, %" PRIu64 " filesystem blocks", r->chunks,
-	       r->nchanged);
+	printf("%-13s%" PRIu64 " %s, %" PRIu64 " filesystem blocks", r->fv->vs.thin ? "lost:" :
+	       "changed:", r->chunks, r->fv->vs.thin ? "thin blocks" : "chunks", r->nchanged);
 	if (r->chunks_past_end)
 		printf(" (%" PRIu64 " chunks past the end of the filesystem)", r->chunks_past_end);
 	printf("\n");
@@ -456,9 +492,11 @@ void rmap_copy_view(struct rmap_report *r, struct fsimage *im)
 
 int rmap_report_finish(struct rmap_report *r, const struct rmap_opts *o)
 {
+	int partial = r->fv->vs.thin && r->fv->vs.thin->nlost;
+
 	if (o->uncommitted)
 		scan_uncommitted(r);
 	report_print(r);
 	rmap_report_free(r);
-	return EXIT_OK;
+	return partial ? EXIT_PARTIAL : EXIT_OK;
 }

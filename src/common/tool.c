@@ -159,6 +159,16 @@ void tool_getopt_error(int c, char *const *argv, void (*usage)(void), int usage_
 	try_help(usage_code);
 }
 
+int fail_why(char *why, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, len, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
 const char *one_operand(int argc, char **argv, int first, const char *what, int code)
 {
 	if (first >= argc) {

@@ -23,6 +23,7 @@ enum {
 	EXIT_OK = 0,
 	EXIT_FAIL = 1,
 	EXIT_UNSUPPORTED = 2,
+	EXIT_PARTIAL = 3, /* done, but parts of the input could not be read (listed) */
 };
 enum {
 	FSCK_EXIT_OK = 0,
@@ -85,6 +86,10 @@ void tool_getopt_error(int c, char *const *argv, void (*usage)(void), int usage_
 void print_version_and_exit(void) NORETURN;
 /* "Try '<tool> --help' for more information." on stderr, exit @code. */
 void try_help(int code) NORETURN;
+
+/* Write the message into @why (@len bytes), for parsers that return why
+ * something is refused.  Returns: -EINVAL. */
+int fail_why(char *why, size_t len, const char *fmt, ...) PRINTF_LIKE(3, 4);
 
 /* The one operand left after the options (argv[@first]), or a usage error
  * ("no WHAT given", "unexpected argument 'X'") and exit @code. */

@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -42,12 +43,69 @@ int viewopt_parse(struct viewopt *o, int c, const char *arg, int usage_code)
 	case VIEWOPT_IGNORE_INVALID:
 		o->ignore_invalid = 1;
 		return 1;
+	case VIEWOPT_THIN_META:
+		o->thin_meta = arg;
+		return 1;
+	case VIEWOPT_THIN_DATA:
+		o->thin_data = arg;
+		return 1;
+	case VIEWOPT_THIN_ID:
+		if (parse_u64(arg, &o->thin_id) < 0 || o->thin_id >= (1ULL << 24)) {
+			warnx("invalid thin device id: '%s' (0..16777215)", arg);
+			try_help(usage_code);
+		}
+		o->has_thin_id = 1;
+		return 1;
+	case VIEWOPT_METADATA_SNAP:
+		o->metadata_snap = o->vol.thin_held = 1;
+		return 1;
 	}
 	return volume_parse(&o->vol, c, arg, usage_code);
 }
 
+static int thin_paths(const struct viewopt *o)
+{
+	return o->thin_meta || o->thin_data || o->has_thin_id;
+}
+
+const char *viewopt_operand(const struct viewopt *o, int argc, char **argv, int first,
+			    int usage_code)
+{
+	if (!thin_paths(o))
+		return one_operand(argc, argv, first, "store", usage_code);
+	if (first < argc) {
+		warnx("unexpected argument '%s': --thin-meta, --thin-data and --thin-id name the "
+		      "volume (a store or VG/LV is given without them)", argv[first]);
+		try_help(usage_code);
+	}
+	return NULL;
+}
+
+/* The thin volume of --thin-meta, --thin-data and --thin-id. */
+static void check_thin(const struct viewopt *o, int usage_code)
+{
+	if (!o->thin_meta || !o->thin_data || !o->has_thin_id) {
+		warnx("a thin volume needs all of --thin-meta FILE, --thin-data FILE and "
+		      "--thin-id N");
+		try_help(usage_code);
+	}
+	if (o->origin || o->zero_origin || o->ignore_invalid || o->vol.npv || o->vol.metadata) {
+		warnx("--origin, --zero-origin, --ignore-invalid, --pv and --metadata are not for "
+		      "a thin volume read from --thin-meta and --thin-data");
+		try_help(usage_code);
+	}
+}
+
 void viewopt_check(const struct viewopt *o, const char *operand, int usage_code)
 {
+	if (!operand) {
+		check_thin(o, usage_code);
+		return;
+	}
+	if (o->metadata_snap && !volume_is_name(&o->vol, operand)) {
+		warnx("--metadata-snap is for a thin volume (--thin-meta, or VG/LV)");
+		try_help(usage_code);
+	}
 	if (volume_is_name(&o->vol, operand)) {
 		if (o->origin || o->zero_origin || o->size) {
 			warnx("%s: a volume brings its origin and size from LVM's metadata: "
@@ -175,6 +233,54 @@ static void open_volume_store(const char *name, struct viewset *vs, int fail_cod
 	vs->origin = vs->zero_origin ? NULL : vs->vol.snap.origin->name;
 }
 
+/* One of --thin-meta / --thin-data, read-only. */
+static struct snapcow_dev *open_input(const char *path, int *fd, int fail_code)
+{
+	struct snapcow_dev *d;
+	int r;
+
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0)
+		errx(fail_code, "cannot open %s: %s", path, strerror(errno));
+	r = snapcow_dev_new_fd(*fd, path, &d);
+	if (r < 0)
+		errx(fail_code, "cannot open %s: %s", path, r == -EINVAL ?
+		     "not a regular file or block device" : strerror(-r));
+	return d;
+}
+
+/* A thin volume: the pool's metadata and data, the device, its size. */
+static void open_thin(const struct viewopt *o, const char *name, struct viewset *vs,
+		      int fail_code)
+{
+	const struct snapcow_dev *meta = vs->vol.thin_meta, *data = vs->vol.thin_data;
+	uint64_t id = vs->vol.thin_id, size = vs->vol.size;
+	int r;
+
+	if (!name) {
+		meta = vs->thin_meta = open_input(o->thin_meta, &vs->thin_meta_fd, fail_code);
+		data = vs->thin_data = open_input(o->thin_data, &vs->thin_data_fd, fail_code);
+		id = o->thin_id;
+		size = o->size;
+		snprintf(vs->thin_name, sizeof(vs->thin_name), "%s, thin device %" PRIu64,
+			 o->thin_meta, id);
+	} else {
+		snprintf(vs->thin_name, sizeof(vs->thin_name), "%s", name);
+	}
+	name = vs->thin_name;
+	vs->thin = calloc(1, sizeof(*vs->thin));
+	if (!vs->thin)
+		errx(fail_code, "out of memory");
+	thin_volume_open(vs->thin, meta, snapcow_dev_name(meta), data, id, size,
+			 o->metadata_snap || vs->vol.thin_held, fail_code);
+	vs->size = vs->thin->size;
+	vs->chunk_bytes = vs->thin->block_bytes;
+	vs->origin = snapcow_dev_name(data);
+	r = snapcow_view_new_plain(tool_ctx(), vs->thin->pieces, vs->size, &vs->view);
+	if (r < 0)
+		errx(fail_code, "%s: cannot build the view: %s", name, snapcow_strerror(r));
+}
+
 /* The figures, the invalid-store policy, the map and the view. */
 static void finish_view(const struct viewopt *o, const char *name, struct viewset *vs,
 			uint64_t osize, int fail_code)
@@ -212,7 +318,7 @@ static void finish_view(const struct viewopt *o, const char *name, struct viewse
 static void viewset_reset(struct viewset *vs)
 {
 	memset(vs, 0, sizeof(*vs));
-	vs->origin_fd = -1;
+	vs->origin_fd = vs->thin_meta_fd = vs->thin_data_fd = -1;
 	vs->vol.cow_fd = vs->vol.origin_fd = -1;
 }
 
@@ -222,8 +328,21 @@ void viewopt_open(const struct viewopt *o, const char *store_path, struct viewse
 	uint64_t osize = 0;
 
 	viewset_reset(vs);
+	if (!store_path) { /* --thin-meta, --thin-data */
+		if (o->stores_only)
+			errx(fail_code, "--thin-meta and --thin-data name a thin volume: it has no "
+			     "exception store");
+		open_thin(o, NULL, vs, fail_code);
+		return;
+	}
 	if (volume_is_name(&o->vol, store_path)) {
 		volume_open(&o->vol, store_path, &vs->vol, fail_code);
+		if (o->stores_only)
+			volume_refuse_thin(&vs->vol, store_path, fail_code);
+		if (vs->vol.kind == VOLUME_THIN) {
+			open_thin(o, store_path, vs, fail_code);
+			return;
+		}
 		open_volume_store(store_path, vs, fail_code);
 		osize = vs->vol.size;
 	} else {
@@ -240,6 +359,10 @@ void viewset_open_in(const struct viewopt *o, const struct volume_set *set, cons
 	viewset_reset(vs);
 	snprintf(name, sizeof(name), "%s/%s", vg, lv);
 	volume_open_in(set, vg, lv, &vs->vol, fail_code);
+	if (vs->vol.kind == VOLUME_THIN) {
+		open_thin(o, name, vs, fail_code);
+		return;
+	}
 	open_volume_store(name, vs, fail_code);
 	finish_view(o, name, vs, vs->vol.size, fail_code);
 }
@@ -248,10 +371,20 @@ void viewset_close(struct viewset *vs)
 {
 	snapcow_view_free(vs->view);
 	snapcow_store_free(vs->store);
+	if (vs->thin) {
+		thin_volume_close(vs->thin);
+		free(vs->thin);
+	}
+	snapcow_dev_free(vs->thin_meta);
+	snapcow_dev_free(vs->thin_data);
+	if (vs->thin_meta_fd >= 0)
+		close(vs->thin_meta_fd);
+	if (vs->thin_data_fd >= 0)
+		close(vs->thin_data_fd);
 	if (vs->origin_fd >= 0)
 		close(vs->origin_fd);
-	if (vs->vol.cow)
+	if (vs->vol.cow || vs->vol.thin_meta)
 		volume_close(&vs->vol);
 	memset(vs, 0, sizeof(*vs));
-	vs->origin_fd = -1;
+	vs->origin_fd = vs->thin_meta_fd = vs->thin_data_fd = -1;
 }

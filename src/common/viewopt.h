@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "snapcow.h"
+#include "thin_view.h"
 #include "volume.h"
 
 enum {
@@ -18,6 +19,10 @@ enum {
 	VIEWOPT_ZERO_ORIGIN,
 	VIEWOPT_SIZE,
 	VIEWOPT_IGNORE_INVALID,
+	VIEWOPT_THIN_META,
+	VIEWOPT_THIN_DATA,
+	VIEWOPT_THIN_ID,
+	VIEWOPT_METADATA_SNAP,
 };
 
 /* Entries for a tool's longopts[] table (the volume options included: the
@@ -27,6 +32,10 @@ enum {
 	{ "zero-origin", no_argument, NULL, VIEWOPT_ZERO_ORIGIN },           \
 	{ "size", required_argument, NULL, VIEWOPT_SIZE },                   \
 	{ "ignore-invalid", no_argument, NULL, VIEWOPT_IGNORE_INVALID },     \
+	{ "thin-meta", required_argument, NULL, VIEWOPT_THIN_META },         \
+	{ "thin-data", required_argument, NULL, VIEWOPT_THIN_DATA },         \
+	{ "thin-id", required_argument, NULL, VIEWOPT_THIN_ID },             \
+	{ "metadata-snap", no_argument, NULL, VIEWOPT_METADATA_SNAP },       \
 	VOLUME_LONGOPTS
 
 /* Short options a tool may give them (snap_extract: -O, -z, -s): add
@@ -45,7 +54,13 @@ enum {
 	"      --pv PATH           with VG/LV: a physical volume (disk image, partitioned\n"  \
 	"                          image or device) to find it on, offline; repeatable\n"     \
 	"      --metadata FILE     with VG/LV: the VG's metadata from a backup or archive\n"  \
-	"                          file (/etc/lvm/backup/VG) instead of the PVs' own\n"
+	"                          file (/etc/lvm/backup/VG) instead of the PVs' own\n"  \
+	"      --thin-meta FILE    a thin pool's metadata (its _tmeta, image or device)\n"   \
+	"      --thin-data FILE    and data (_tdata): read thin device --thin-id N from\n"   \
+	"      --thin-id N         them, without the kernel (no STORE operand; --size\n"     \
+	"                          gives the volume's size, default: its last mapping)\n" \
+	"      --metadata-snap     read the metadata snapshot the pool holds\n"              \
+	"                          (reserve_metadata_snap), not the current trees\n"
 #define VIEWOPT_HELP VIEWOPT_HELP_LINES("    ", "    ", "    ")
 #define VIEWOPT_HELP_SHORT VIEWOPT_HELP_LINES("-O, ", "-z, ", "-s, ")
 
@@ -64,7 +79,13 @@ struct viewopt {
 	 * were asked for (snap_delta): viewopt_open() neither refuses nor
 	 * warns; the caller does (viewset_warn_invalid()). */
 	int invalid_deferred;
+	/* the tool needs an exception store (snap_delta): a thin volume is
+	 * refused */
+	int stores_only;
 	struct volume_opts vol; /* --pv, --metadata */
+	const char *thin_meta, *thin_data; /* --thin-meta, --thin-data */
+	uint64_t thin_id;
+	int has_thin_id, metadata_snap;
 };
 
 /* Returns: the view option code of short option @c ('O', 'z', 's' of
@@ -75,14 +96,20 @@ int viewopt_short(int c);
  * prints a message and exits @usage_code.  Returns: 1 if handled, else 0. */
 int viewopt_parse(struct viewopt *o, int c, const char *arg, int usage_code);
 
+/* The operand of a tool that reads a view: argv[@first], the only one; or
+ * NULL for a thin volume given by --thin-meta/--thin-data/--thin-id, which
+ * takes none.  A usage error exits @usage_code. */
+const char *viewopt_operand(const struct viewopt *o, int argc, char **argv, int first,
+			    int usage_code);
+
 /* Check that the view options are complete and consistent for @operand (a
  * store path needs the origin or --zero-origin --size; a VG/LV name brings
- * them itself); prints a message and exits @usage_code (after try_help)
- * when not. */
+ * them itself; NULL: the thin options need all three); prints a message and
+ * exits @usage_code (after try_help) when not. */
 void viewopt_check(const struct viewopt *o, const char *operand, int usage_code);
 
 struct viewset {
-	struct snapcow_store *store;
+	struct snapcow_store *store; /* NULL for a thin volume */
 	struct snapcow_view *view;
 	int origin_fd;      /* -1 for a zero origin or an origin in pieces */
 	const char *origin; /* the origin's path or LV (NULL for a zero origin) */
@@ -92,10 +119,16 @@ struct viewset {
 	uint32_t chunk_bytes;
 	int invalid;        /* the store's header says invalid */
 	struct snapcow_stats stats;
+	/* a thin volume (store NULL, view a plain view of thin->pieces) */
+	struct thin_volume *thin;
+	char thin_name[640];     /* "META, thin device N" or VG/LV */
+	struct snapcow_dev *thin_meta, *thin_data; /* --thin-meta/--thin-data's */
+	int thin_meta_fd, thin_data_fd;
 };
 
-/* Open @store_path (or the volume VG/LV) and the origin read-only and build
- * the view.  Every failure prints "<tool>: ..." and exits @fail_code. */
+/* Open @store_path (or the volume VG/LV, or with @store_path NULL the thin
+ * volume of the --thin-* options) and the origin read-only and build the
+ * view.  Every failure prints "<tool>: ..." and exits @fail_code. */
 void viewopt_open(const struct viewopt *o, const char *store_path, struct viewset *vs,
 		  int fail_code);
 

@@ -237,6 +237,7 @@ void volume_set_open(const struct volume_opts *o, struct volume_set *set, int co
 	int nlive = 0;
 
 	memset(set, 0, sizeof(*set));
+	set->thin_held = o->thin_held;
 	dmdev_init(1); /* libdevmapper's config parser: quiet */
 	if (!o->npv) {
 		nlive = volume_live_pvs(&live, code);
@@ -302,6 +303,45 @@ static struct snapcow_dev *lv_dev(const struct volume *v, const struct lvm_vg *v
 	return d;
 }
 
+/* Thin volume @lv (thin segment @ts) of pool @pool: its pool's metadata and
+ * data.  A live, active pool is read only through a metadata snapshot. */
+static void open_thin(const char *name, struct volume *v, const struct lvm_vg *vg,
+		      const struct lvm_lv *lv, const struct lvm_seg *ts, const struct lvm_lv *pool,
+		      int held, int code)
+{
+	const struct lvm_seg *ps = pool && pool->nsegs == 1 ? &pool->segs[0] : NULL;
+	const struct lvm_lv *meta, *data;
+	char dm[300], where[512];
+	int fd = -1;
+
+	if (!ps || ps->type != LVM_SEG_THIN_POOL)
+		errx(code, "%s: its pool %s is not a thin pool in VG %s (%s)", name, ts->thin_pool,
+		     vg->name, vg->source);
+	meta = lvm_vg_find_lv(vg, ps->metadata);
+	data = lvm_vg_find_lv(vg, ps->pool);
+	if (!meta || !data)
+		errx(code, "%s: pool %s names metadata %s and data %s, which VG %s does not have",
+		     name, pool->name, ps->metadata, ps->pool, vg->name);
+	if (v->in->live && volume_live_dm(vg->name, pool->name, "-tpool", &fd, dm, sizeof(dm))) {
+		close(fd);
+		if (!held)
+			errx(code, "%s: pool %s/%s is active: its metadata changes while it is read; "
+			     "reserve a metadata snapshot (dmsetup message %s 0 "
+			     "reserve_metadata_snap) and give --metadata-snap, or deactivate the "
+			     "pool", name, vg->name, pool->name,
+			     strncmp(dm, "/dev/mapper/", 12) ? dm : dm + 12);
+	}
+	v->kind = VOLUME_THIN;
+	v->thin_id = ts->device_id;
+	v->thin_held = held;
+	v->size = lv->extents * vg->extent_sectors * 512U;
+	snprintf(v->pool, sizeof(v->pool), "%s", pool->name);
+	v->thin_meta = lv_dev(v, vg, meta, "", &v->cow_fd, where, sizeof(where), code);
+	v->thin_data = lv_dev(v, vg, data, "", &v->origin_fd, v->origin_where,
+			      sizeof(v->origin_where), code);
+	snprintf(v->cow_where, sizeof(v->cow_where), "%s", where);
+}
+
 void volume_open_in(const struct volume_set *set, const char *vgname, const char *lvname,
 		    struct volume *v, int code)
 {
@@ -326,11 +366,11 @@ void volume_open_in(const struct volume_set *set, const char *vgname, const char
 		const struct lvm_seg *ts;
 		const struct lvm_lv *pool;
 
-		if (lvm_vg_thin(vg, lv, &ts, &pool))
-			errx(code, "%s is a thin volume, not a snapshot or a sparse volume (its data "
-			     "is found through its pool's metadata, which this tool does not read)",
-			     name);
-		errx(code, "%s is not a snapshot or a sparse volume", name);
+		if (lvm_vg_thin(vg, lv, &ts, &pool)) {
+			open_thin(name, v, vg, lv, ts, pool, set->thin_held, code);
+			return;
+		}
+		errx(code, "%s is not a snapshot, a sparse volume or a thin volume", name);
 	}
 	v->kind = v->snap.sparse ? VOLUME_SPARSE : VOLUME_SNAPSHOT;
 	v->size = v->snap.size;
@@ -360,6 +400,13 @@ void volume_open(const struct volume_opts *o, const char *name, struct volume *v
 	}
 }
 
+void volume_refuse_thin(const struct volume *v, const char *operand, int code)
+{
+	if (v->kind == VOLUME_THIN)
+		errx(code, "%s is a thin volume: it has no exception store (snap_extract, snap_fsck, "
+		     "snap_rmap and snap_mount read it through its pool's metadata)", operand);
+}
+
 const struct lvm_vg *volume_vg(const struct volume *v)
 {
 	return find_vg(v->in, v->vg);
@@ -369,6 +416,8 @@ void volume_close(struct volume *v)
 {
 	snapcow_dev_free(v->cow);
 	snapcow_dev_free(v->origin);
+	snapcow_dev_free(v->thin_meta);
+	snapcow_dev_free(v->thin_data);
 	if (v->cow_fd >= 0)
 		close(v->cow_fd);
 	if (v->origin_fd >= 0)
@@ -514,6 +563,7 @@ struct snapcow_store *volume_store_open(const struct volume_opts *o, const char 
 		return store_open_or_exit(operand, 0, code);
 	}
 	volume_open(o, operand, v, code);
+	volume_refuse_thin(v, operand, code);
 	mark = tool_lib_errors();
 	r = snapcow_store_open_dev(tool_ctx(), v->cow, 0, &s);
 	if (r < 0)

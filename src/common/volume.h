@@ -38,6 +38,7 @@ struct volume_opts {
 	const char *pv[VOLUME_MAX_PVS];
 	int npv;
 	const char *metadata;
+	int thin_held; /* a thin volume: through its pool's metadata snapshot */
 };
 
 /* Handle option @c if it is one of the volume options (a bad value: usage
@@ -55,6 +56,7 @@ struct volume_set {
 	struct lvm_vg **vgs;
 	size_t nvgs;
 	int live;              /* found through LVM on this system */
+	int thin_held;         /* volume_opts.thin_held: thin volumes through a metadata snapshot */
 };
 
 /* Find every VG on the PVs of @o (or the live system's when @o has none),
@@ -70,7 +72,7 @@ enum volume_kind {
 	VOLUME_OTHER,
 };
 
-/* A snapshot or sparse volume, ready to read. */
+/* A snapshot, sparse or thin volume, ready to read. */
 struct volume {
 	char vg[LVM_NAME_MAX], lv[LVM_NAME_MAX];
 	enum volume_kind kind;
@@ -87,15 +89,26 @@ struct volume {
 	int nrw;
 	int rw_fd[VOLUME_MAX_PVS];
 	struct stat rw_st[VOLUME_MAX_PVS];
+	/* a thin volume: its pool's metadata and data (the size is the LV's) */
+	struct snapcow_dev *thin_meta, *thin_data;
+	uint64_t thin_id;
+	int thin_held;               /* read through a metadata snapshot */
+	char pool[LVM_NAME_MAX];
 };
 
-/* Open VG/LV @name (a snapshot or sparse volume) or exit @code with a
- * message naming what is missing (the PV by UUID and name, the LV). */
+/* Open VG/LV @name (a snapshot, sparse or thin volume) or exit @code with
+ * a message naming what is missing (the PV by UUID and name, the LV).  A
+ * thin volume's pool must not be active (its trees change): read it
+ * offline, from --pv images, or with the pool inactive. */
 void volume_open(const struct volume_opts *o, const char *name, struct volume *v, int code);
 /* The same for VG @vg, LV @lv of @set (which must outlive @v). */
 void volume_open_in(const struct volume_set *set, const char *vg, const char *lv,
 		    struct volume *v, int code);
 void volume_close(struct volume *v);
+
+/* A tool that needs an exception store: exit @code naming what reads a thin
+ * volume @v (opened as @operand), else nothing. */
+void volume_refuse_thin(const struct volume *v, const char *operand, int code);
 
 /* Returns: the volume group of an open volume (its metadata as chosen). */
 const struct lvm_vg *volume_vg(const struct volume *v);

@@ -7,7 +7,8 @@
 #include "snapcow-internal.h"
 
 struct snapcow_view {
-	struct snapcow_store *s;
+	struct snapcow_store *s;          /* NULL: a plain view of @origin */
+	struct snapcow_ctx *ctx;          /* a plain view's (a reference) */
 	struct snapcow_map *map;
 	const struct snapcow_dev *origin; /* NULL: the zero target */
 	struct snapcow_dev *own_origin;   /* made from an origin fd */
@@ -28,6 +29,23 @@ SNAPCOW_EXPORT int snapcow_view_new_dev(struct snapcow_store *s, struct snapcow_
 	v->s = s;
 	v->map = map;
 	v->origin = origin;
+	v->size = size;
+	*out = v;
+	return 0;
+}
+
+SNAPCOW_EXPORT int snapcow_view_new_plain(struct snapcow_ctx *ctx, const struct snapcow_dev *dev,
+					  uint64_t size, struct snapcow_view **out)
+{
+	struct snapcow_view *v;
+
+	if (!dev || !out || size > snapcow_dev_size(dev))
+		return -EINVAL;
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v->ctx = snapcow_ctx_ref(ctx);
+	v->origin = dev;
 	v->size = size;
 	*out = v;
 	return 0;
@@ -55,6 +73,7 @@ SNAPCOW_EXPORT void snapcow_view_free(struct snapcow_view *v)
 		return;
 	snapcow_map_free(v->map);
 	snapcow_dev_free(v->own_origin);
+	snapcow_ctx_unref(v->ctx);
 	free(v);
 }
 
@@ -73,17 +92,34 @@ SNAPCOW_EXPORT const struct snapcow_map *snapcow_view_map(const struct snapcow_v
 	return v->map;
 }
 
+/* A plain view: one extent per piece of the dev, zero pieces as zeros. */
+static void plain_extent(const struct snapcow_view *v, uint64_t offset, struct snapcow_extent *ext)
+{
+	uint64_t at, left;
+	int fd;
+
+	snapcow_dev_locate(v->origin, offset, &fd, &at, &left);
+	ext->source = fd < 0 ? SNAPCOW_SRC_ZERO : SNAPCOW_SRC_ORIGIN;
+	ext->source_offset = offset;
+	ext->length = left < v->size - offset ? left : v->size - offset;
+}
+
 SNAPCOW_EXPORT int snapcow_view_extent(const struct snapcow_view *v, uint64_t offset,
 				       struct snapcow_extent *ext)
 {
-	const uint64_t cb = v->s->chunk_bytes;
-	uint64_t chunk = offset / cb, end, run, new_chunk = 0, next_old;
+	uint64_t cb, chunk, end, run, new_chunk = 0, next_old;
 
 	if (!ext)
 		return -EINVAL;
 	if (offset >= v->size)
 		return 1;
 	ext->offset = offset;
+	if (!v->s) {
+		plain_extent(v, offset, ext);
+		return 0;
+	}
+	cb = v->s->chunk_bytes;
+	chunk = offset / cb;
 	/* Extend over chunks that are consecutive on both sides. */
 	run = snapcow_map_run(v->map, chunk, &new_chunk, &next_old);
 	if (run) {
@@ -137,7 +173,7 @@ SNAPCOW_EXPORT ssize_t snapcow_view_pread(struct snapcow_view *v, void *buf, siz
 		case SNAPCOW_SRC_ORIGIN:
 			r = snapcow_dev_pread(v->origin, p + done, n, ext.source_offset);
 			if (r < 0)
-				log_err(v->s->ctx, "origin: cannot read %zu bytes at byte offset %"
+				log_err(v->s ? v->s->ctx : v->ctx, "origin: cannot read %zu bytes at byte offset %"
 					PRIu64 ": %s", n, ext.source_offset, snapcow_strerror(r));
 			break;
 		default:

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <linux/fs.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -149,6 +150,30 @@ uint32_t crc32_update(uint32_t crc, const void *buf, size_t len)
 		p += n;
 		len -= n;
 	}
+	return crc;
+}
+
+static uint32_t crc32c_table[256];
+
+static void crc32c_init(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? (c >> 1) ^ 0x82f63b78U : c >> 1;
+		crc32c_table[i] = c;
+	}
+}
+
+uint32_t crc32c_raw(uint32_t crc, const void *buf, size_t len)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	const unsigned char *p = buf;
+
+	pthread_once(&once, crc32c_init);
+	while (len--)
+		crc = crc32c_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
 	return crc;
 }
 

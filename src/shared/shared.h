@@ -47,6 +47,11 @@ int is_zero(const void *buf, size_t len);
  * (start with 0). */
 uint32_t crc32_update(uint32_t crc, const void *buf, size_t len);
 
+/* CRC-32C (Castagnoli), the kernel's crc32c(): continue @crc over @len
+ * bytes, no final inversion (persistent-data checksums start at ~0 and
+ * XOR a per-kind constant). */
+uint32_t crc32c_raw(uint32_t crc, const void *buf, size_t len);
+
 /* fsync() @fd, then drop its cached pages so that the next read comes from
  * the device.  Returns 0 or -errno. */
 int sync_and_drop(int fd);

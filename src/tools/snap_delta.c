@@ -130,7 +130,7 @@ static int is_device(const struct viewopt *vo, const char *operand)
 
 int main(int argc, char **argv)
 {
-	struct viewopt vo = { .size_within_origin = 1, .invalid_deferred = 1 };
+	struct viewopt vo = { .size_within_origin = 1, .invalid_deferred = 1, .stores_only = 1 };
 	struct delta_options o = { .output = "-" };
 	const char *operand;
 	struct viewset vs;

@@ -22,12 +22,14 @@ static void __attribute__((noreturn)) usage(void)
 {
 	printf("Usage: %s (--origin FILE|DEV | --zero-origin --size BYTES) [options] STORE\n"
 	       "       %s [--pv PATH]... [--metadata FILE] [options] VG/LV\n"
+	       "       %s --thin-meta FILE --thin-data FILE --thin-id N [options]\n"
 	       "\n"
 	       "Write the snapshot as the kernel would show it: chunks remapped in the\n"
 	       "exception store STORE (the COW device) from the store, all others from the\n"
-	       "origin (or zeros for a --virtualsize volume); or the snapshot or sparse\n"
-	       "volume VG/LV, found through LVM's metadata.  Reads its inputs only; the\n"
-	       "output is a new sparse file.\n"
+	       "origin (or zeros for a --virtualsize volume); or the snapshot, sparse or\n"
+	       "thin volume VG/LV, found through LVM's metadata; or thin device N of a\n"
+	       "pool, from the pool's metadata and data, without activating it.  Reads its\n"
+	       "inputs only; the output is a new sparse file.\n"
 	       "\n"
 	       "Options:\n"
 	       VIEWOPT_HELP_SHORT
@@ -41,8 +43,9 @@ static void __attribute__((noreturn)) usage(void)
 	       "  -V, --version           display version\n"
 	       "\n"
 	       "--size may not exceed the origin's size.  See snap_extract(8) for what\n"
-	       "--ignore-invalid recovers.\n",
-	       program_name, program_name);
+	       "--ignore-invalid recovers.  Exit status: 0 written, 1 failure, 3 written\n"
+	       "but partial (ranges of a thin volume could not be mapped: listed, zeros).\n",
+	       program_name, program_name, program_name);
 	exit(EXIT_OK);
 }
 
@@ -104,7 +107,7 @@ int main(int argc, char **argv)
 			tool_std_option(c, usage, EXIT_FAIL);
 		}
 	}
-	store = one_operand(argc, argv, optind, "store", EXIT_FAIL);
+	store = viewopt_operand(&vo, argc, argv, optind, EXIT_FAIL);
 	viewopt_check(&vo, store, EXIT_FAIL);
 	if (!*opt.output)
 		errx(EXIT_FAIL, "empty output name");
@@ -115,11 +118,13 @@ int main(int argc, char **argv)
 
 	/* Inputs first: nothing is created when they cannot be read. */
 	viewopt_open(&vo, store, &vs, EXIT_FAIL);
-	if (!quiet)
+	if (!quiet && vs.store)
 		viewset_warn_table(&vs, store);
 	r = extract_view(&vs, &opt, NULL);
+	if (r == 0 && vs.thin && thin_volume_warn_partial(vs.thin))
+		r = 1;
 	if (!r && trust)
 		r = trust_report(&vs, store, trust, quiet);
 	viewset_close(&vs);
-	return r < 0 ? EXIT_FAIL : EXIT_OK;
+	return r < 0 ? EXIT_FAIL : r ? EXIT_PARTIAL : EXIT_OK;
 }

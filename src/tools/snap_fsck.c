@@ -35,8 +35,9 @@ static void NORETURN usage(void)
 	       FSVIEW_HELP_STD
 	       "\n"
 	       "Exit status: 0 clean, 2 a filesystem it does not check, 4 errors or journal\n"
-	       "or log recovery or orphans pending, 8 operational error, 16 usage error.\n",
-	       program_name, program_name);
+	       "or log recovery or orphans pending (or ranges of a thin volume that could not\n"
+	       "be mapped), 8 operational error, 16 usage error.\n",
+	       program_name, program_name, program_name);
 	exit(FSCK_EXIT_OK);
 }
 

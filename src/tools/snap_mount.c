@@ -7,25 +7,29 @@
  * as a path.  `snap_mount -u MOUNTPOINT` unmounts.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dmdev.h"
 #include "mountfs.h"
+#include "thin_view.h"
 #include "tool.h"
 
 static void NORETURN usage(void)
 {
 	printf("Usage: %s (--origin FILE|DEV | --zero-origin --size BYTES) [options] STORE MOUNTPOINT\n"
 	       "       %s [--pv PATH]... [--metadata FILE] [options] [VG/LV|VG]... MOUNTPOINT\n"
+	       "       %s --thin-meta FILE --thin-data FILE --thin-id N [options] MOUNTPOINT\n"
 	       "       %s -u MOUNTPOINT\n"
 	       "\n"
 	       "Serve snapshots as read-only regular files under MOUNTPOINT (FUSE), read\n"
 	       "through the COW store and its origin without the kernel's device-mapper:\n"
-	       "one file per snapshot or sparse volume, named as device-mapper names it\n"
-	       "(VG-LV), and each snapshot's origin as it is now.  With no volume named,\n"
-	       "every snapshot and sparse volume found (on the PVs given, or the system).\n"
+	       "one file per snapshot, sparse or thin volume, named as device-mapper names\n"
+	       "it (VG-LV), and each snapshot's origin as it is now.  With no volume named,\n"
+	       "every snapshot and sparse volume found (on the PVs given, or the system;\n"
+	       "thin volumes too on the PVs given).\n"
 	       "Holes are reported (SEEK_DATA/SEEK_HOLE): cp --sparse, tar -S and backup\n"
 	       "tools skip them.\n"
 	       "\n"
@@ -41,7 +45,7 @@ static void NORETURN usage(void)
 	       "  -V, --version           display version\n"
 	       "\n"
 	       "Exit status: 0 mounted (or unmounted), 1 failure.  See snap_mount(8).\n",
-	       program_name, program_name, program_name);
+	       program_name, program_name, program_name, program_name);
 	exit(EXIT_OK);
 }
 
@@ -79,6 +83,8 @@ static void add_volume(struct mount_job *j, const char *vg, const char *lv)
 	char name[300];
 
 	viewset_open_in(&j->vo, &j->vols, vg, lv, vs, EXIT_FAIL);
+	if (vs->thin)
+		thin_volume_warn_partial(vs->thin); /* its lost ranges read as zeros */
 	dmdev_lv_name(vg, lv, "", name, sizeof(name));
 	add(j, name, vs, NULL);
 	if (vs->vol.origin) {
@@ -118,6 +124,19 @@ static void add_all(struct mount_job *j, const char *only)
 			struct snapcow_dev_piece *p;
 			size_t n;
 
+			const struct lvm_seg *ts;
+			const struct lvm_lv *pool;
+
+			if (lvm_vg_thin(vg, &vg->lvs[k], &ts, &pool)) {
+				/* an active pool needs --metadata-snap: named, not found */
+				if (j->vols.live)
+					warnx("warning: %s/%s left out: a thin volume of this system "
+					      "is served when named (an active pool with "
+					      "--metadata-snap)", vg->name, vg->lvs[k].name);
+				else
+					add_volume(j, vg->name, vg->lvs[k].name);
+				continue;
+			}
 			if (!lvm_vg_snapshot(vg, &vg->lvs[k], &sn))
 				continue;
 			if (lvm_lv_pieces(vg, &vg->lvs[k], &p, &n, why, sizeof(why)) < 0) {
@@ -142,6 +161,19 @@ static void build(struct mount_job *j, int argc, char **argv, int first, int las
 	char vg[LVM_NAME_MAX], lv[LVM_NAME_MAX];
 
 	(void)argc;
+	/* a thin volume of --thin-meta, --thin-data and --thin-id: "thin-ID" */
+	if (j->vo.thin_meta || j->vo.thin_data || j->vo.has_thin_id) {
+		struct viewset *vs = new_viewset();
+		char name[64];
+
+		viewopt_operand(&j->vo, last, argv, first, EXIT_FAIL);
+		viewopt_check(&j->vo, NULL, EXIT_FAIL);
+		viewopt_open(&j->vo, NULL, vs, EXIT_FAIL);
+		thin_volume_warn_partial(vs->thin);
+		snprintf(name, sizeof(name), "thin-%" PRIu64, j->vo.thin_id);
+		add(j, name, vs, NULL);
+		return;
+	}
 	/* a store given as a file comes with its origin */
 	if (last - first == 1 && (j->vo.origin || j->vo.zero_origin)) {
 		struct viewset *vs = new_viewset();

@@ -33,7 +33,8 @@ static void __attribute__((noreturn)) usage(void)
 	       " %s [options] VG/LV\n"
 	       "\n"
 	       "Bring an overflowed LVM snapshot or sparse (--virtualsize) volume, or a thin\n"
-	       "volume whose pool ran out of space, back to a valid, checked state.\n"
+	       "volume whose pool ran out of space, failed or will not activate (needs_check,\n"
+	       "damaged metadata, a transaction id mismatch), back to a valid, checked state.\n"
 	       "\n"
 	       "Options:\n"
 	       " -n, --dry-run              print the plan, change nothing\n"
@@ -44,6 +45,8 @@ static void __attribute__((noreturn)) usage(void)
 	       "                            destroy it (xfs_repair -L, btrfs rescue zero-log):\n"
 	       "                            the changes in it are lost\n"
 	       "     --accept-origin-drift  resurrect a snapshot of a real origin anyway\n"
+	       "     --fix-transaction-id   set LVM's transaction id of a thin pool to the\n"
+	       "                            pool's own (VG metadata saved first)\n"
 	       " -f, --format human|json    report format (default human)\n"
 	       " -y, --yes                  do not ask for confirmation\n"
 	       " -h, --help                 display this help\n"
@@ -96,7 +99,7 @@ static void parse_size_option(const char *arg, struct resurrect_opts *o)
 
 static void parse_options(int argc, char **argv, struct resurrect_opts *o)
 {
-	enum { OPT_SIZE = 256, OPT_AUTO, OPT_NO_FSCK, OPT_DRIFT, OPT_ZERO_LOG };
+	enum { OPT_SIZE = 256, OPT_AUTO, OPT_NO_FSCK, OPT_DRIFT, OPT_ZERO_LOG, OPT_TXID };
 	static const struct option longopts[] = {
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "size", required_argument, NULL, OPT_SIZE },
@@ -104,6 +107,7 @@ static void parse_options(int argc, char **argv, struct resurrect_opts *o)
 		{ "no-fsck", no_argument, NULL, OPT_NO_FSCK },
 		{ "zero-log", no_argument, NULL, OPT_ZERO_LOG },
 		{ "accept-origin-drift", no_argument, NULL, OPT_DRIFT },
+		{ "fix-transaction-id", no_argument, NULL, OPT_TXID },
 		{ "format", required_argument, NULL, 'f' },
 		{ "yes", no_argument, NULL, 'y' },
 		TOOL_STD_LONGOPTS,
@@ -131,6 +135,9 @@ static void parse_options(int argc, char **argv, struct resurrect_opts *o)
 			break;
 		case OPT_ZERO_LOG:
 			o->zero_log = 1;
+			break;
+		case OPT_TXID:
+			o->fix_txid = 1;
 			break;
 		case 'f':
 			o->json = parse_format(optarg, formats, EXIT_FAIL) == 1;

@@ -21,7 +21,8 @@ static void NORETURN usage(void)
 	       "\n"
 	       "Name the files, directories and filesystem metadata that live in the\n"
 	       "chunks a snapshot's COW store holds (ext2/3/4, XFS, btrfs; read without\n"
-	       "activating it).\n"
+	       "activating it); for a thin volume, those in the ranges whose mappings could\n"
+	       "not be read.\n"
 	       "\n"
 	       "Options:\n"
 	       VIEWOPT_HELP
@@ -37,8 +38,9 @@ static void NORETURN usage(void)
 	       FSVIEW_HELP_FORMAT
 	       FSVIEW_HELP_STD
 	       "\n"
-	       "Exit status: 0 ok, 1 failure, 2 a filesystem it does not map.\n",
-	       program_name, program_name);
+	       "Exit status: 0 ok, 1 failure, 2 a filesystem it does not map, 3 a thin\n"
+	       "volume with lost ranges (named).\n",
+	       program_name, program_name, program_name);
 	exit(EXIT_OK);
 }
 
@@ -95,6 +97,10 @@ int main(int argc, char **argv)
 		try_help(EXIT_FAIL);
 	}
 	fsview_open(&fv, argc, argv, "mapping");
+	if (fv.vs.thin && (o.uncommitted || o.from || o.to != UINT64_MAX))
+		errx(EXIT_FAIL, "--chunks and --uncommitted are about a snapshot's exception store; "
+		     "for a thin volume snap_rmap names what lies in the ranges that could not be "
+		     "mapped");
 	code = rmap_view(&fv, &o);
 	fsview_close(&fv);
 	return code;

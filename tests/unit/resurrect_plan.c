@@ -338,6 +338,7 @@ static void pool_status(struct resurrect_facts *f, uint64_t um, uint64_t tm, uin
 	f->pool_status.total_data = td;
 	f->pool_status.out_of_data_space = oods;
 	f->pool_status.read_only = ro;
+	f->tp.active = 1;
 }
 
 static void test_thin(void)
@@ -362,7 +363,10 @@ static void test_thin(void)
 	CHECK(same(p.steps[0].text, "lvextend -L +67108864b vg/lvol1 (pool data 16.0 MiB -> "
 		   "80.0 MiB)"));
 	CHECK_EQ(p.steps[1].type, STEP_POOL_REACTIVATE);
-	CHECK_EQ(p.steps[2].type, STEP_FSCK);
+	CHECK_EQ(p.steps[2].type, STEP_THIN_VOLUMES);
+	CHECK(same(p.steps[2].text, "every thin volume of vg/lvol1: its state and, if not in "
+		   "use and ext2/3/4: e2fsck -fy, then e2fsck -fn (an inactive one is activated "
+		   "for it and deactivated again)"));
 	CHECK(same(p.message, "vg/thin is writable again"));
 
 	/* --size +200M is more than the VG's 132 MiB */
@@ -370,22 +374,211 @@ static void test_thin(void)
 	o.size = 200 * MiB;
 	resurrect_plan(&f, &o, &p);
 	CHECK_EQ(p.verdict, RESURRECT_STOP);
-	CHECK(same(p.message, "volume group vg has 132.0 MiB free, 200.0 MiB needed: add space "
-		   "(vgextend) first; nothing changed"));
+	CHECK(same(p.message, "volume group vg has 132.0 MiB free, 200.0 MiB needed (data +200.0 "
+		   "MiB, metadata +0 B, spare metadata LV 0 B): add a physical volume of at least "
+		   "68.0 MiB (pvcreate /dev/NEW && vgextend vg /dev/NEW); nothing changed"));
 
-	/* metadata full (synthesized row, see the README): the pool read-only */
-	f = facts("thin-meta-full.txt", "thin");
-	o = opts("thin");
-	pool_status(&f, 1024, 1024, 102, 256, 0, 1);
+	/* metadata full (resurrect-thin-meta, pool-status.txt):
+	 * 0 2867200 thin-pool 9 512/512 16057/22400 - ro ... */
+	f = facts("thin-meta-full.txt", "vol");
+	o = opts("vol");
+	pool_status(&f, 512, 512, 16057, 22400, 0, 1);
+	f.tp.meta_read = 1;
+	f.tp.kernel_tid = f.tp.lvm_tid = 9;
+	f.tp.check_run = 1;
 	resurrect_plan(&f, &o, &p);
 	CHECK_EQ(p.verdict, RESURRECT_GO);
-	CHECK(strstr(p.notes[0], "metadata 1024/1024 blocks (full), mode read-only") != NULL);
+	CHECK(same(p.notes[0], "vg/vol: thin volume in pool vg/pool: data 16057/22400 blocks, "
+		   "metadata 512/512 blocks (full), mode read-only"));
+	CHECK(same(p.notes[2], "thin_check on a copy of the metadata: exit 0 (no errors)"));
 	CHECK_EQ(p.pool_data_add, 0);
-	CHECK_EQ(p.pool_meta_add, 4 * MiB);
+	CHECK_EQ(p.pool_meta_add, 4 * MiB); /* max(2 MiB _tmeta, 4 MiB) */
 	CHECK_EQ(p.nsteps, 3);
 	CHECK_EQ(p.steps[0].type, STEP_POOL_EXTEND_META);
-	CHECK(same(p.steps[0].cmd, "lvextend --poolmetadatasize +4194304b vg/lvol1"));
+	CHECK(same(p.steps[0].cmd, "lvextend --poolmetadatasize +4194304b vg/pool"));
 	CHECK_EQ(p.steps[1].type, STEP_POOL_REACTIVATE);
+	CHECK_EQ(p.steps[2].type, STEP_THIN_VOLUMES);
+
+	/* both full (the same row, its data at 22400/22400 too): both grow;
+	 * by the pool's size (1400 MiB) that is more than the VG's 95 MiB,
+	 * so --size +64M */
+	pool_status(&f, 512, 512, 22400, 22400, 1, 1);
+	resurrect_plan(&f, &o, &p);
+	CHECK_EQ(p.verdict, RESURRECT_STOP);
+	CHECK(strstr(p.message, "volume group vg has 95.0 MiB free, 1.4 GiB needed (data +1.4 "
+		     "GiB, metadata +4.0 MiB") != NULL);
+	o.size_mode = RESURRECT_SIZE_ADD;
+	o.size = 64 * MiB;
+	resurrect_plan(&f, &o, &p);
+	CHECK_EQ(p.verdict, RESURRECT_GO);
+	CHECK(same(p.notes[0], "vg/vol: thin volume in pool vg/pool: data 22400/22400 blocks "
+		   "(full), metadata 512/512 blocks (full), mode read-only"));
+	CHECK_EQ(p.pool_data_add, 64 * MiB);
+	CHECK_EQ(p.pool_meta_add, 4 * MiB);
+	CHECK_EQ(p.steps[0].type, STEP_POOL_EXTEND_DATA);
+	CHECK_EQ(p.steps[1].type, STEP_POOL_EXTEND_META);
+
+	/* the kernel failed the pool (status "Fail"), its metadata clean: no
+	 * extension, deactivate and activate */
+	o.size_mode = RESURRECT_SIZE_AUTO;
+	pool_status(&f, 400, 512, 16057, 22400, 0, 1);
+	f.pool_status.fail = 1;
+	f.pool.meta_pct = 78.13;
+	resurrect_plan(&f, &o, &p);
+	CHECK_EQ(p.verdict, RESURRECT_GO);
+	CHECK(same(p.status, "pool failed"));
+	CHECK_EQ(p.pool_data_add, 0);
+	CHECK_EQ(p.nsteps, 3);
+	CHECK_EQ(p.steps[0].type, STEP_THIN_DEACTIVATE);
+	CHECK_EQ(p.steps[1].type, STEP_THIN_ACTIVATE);
+}
+
+/* A pool as resurrect_classify_pool() sees it: the thin volumes LVM lists. */
+static void pool_lvs(struct resurrect_facts *f, const char *a, uint64_t ida, const char *b,
+		     uint64_t idb)
+{
+	snprintf(f->tp.lvs[0].name, sizeof(f->tp.lvs[0].name), "%s", a);
+	f->tp.lvs[0].id = ida;
+	f->tp.lvs[0].in_pool = 1;
+	f->tp.nlvs = 1;
+	if (b) {
+		snprintf(f->tp.lvs[1].name, sizeof(f->tp.lvs[1].name), "%s", b);
+		f->tp.lvs[1].id = idb;
+		f->tp.lvs[1].in_pool = 1;
+		f->tp.nlvs = 2;
+	}
+	f->tp.tmeta_size = f->tp.spare_size = 4 * MiB;
+}
+
+/* resurrect-thin-repair: damaged metadata, the pool active read-only with
+ * needs_check (pool-status-damaged.txt), then refused by thin_check. */
+static void test_thin_repair(void)
+{
+	struct resurrect_facts f = facts("thin-needs-check.txt", "thin");
+	struct resurrect_opts o = opts("thin");
+	struct resurrect_plan p;
+
+	/* 0 131072 thin-pool 2 115/1024 526/1024 - ro ... needs_check */
+	pool_status(&f, 115, 1024, 526, 1024, 0, 1);
+	f.pool_status.needs_check = f.tp.needs_check = 1;
+	pool_lvs(&f, "scratch", 2, "thin", 1);
+	f.tp.meta_read = f.tp.check_run = f.tp.check_status = 1;
+	f.tp.kernel_tid = f.tp.lvm_tid = 2;
+	f.tp.damaged = 1;
+	f.tp.lvs[0].mapped_blocks = 384;
+	snprintf(f.tp.lvs[0].lost, sizeof(f.tp.lvs[0].lost), "virtual blocks 0..188 (of 128 "
+		 "sectors), metadata block 68: checksum ...");
+	resurrect_plan(&f, &o, &p);
+	CHECK_EQ(p.verdict, RESURRECT_GO);
+	CHECK(same(p.notes[0], "vg/thin: thin volume in pool vg/pool: data 526/1024 blocks, "
+		   "metadata 115/1024 blocks, mode read-only, needs_check"));
+	CHECK(has_note(&p, "vg/scratch (device 2, 384 blocks mapped per the pool): the mappings "
+		       "of virtual blocks 0..188 (of 128 sectors), metadata block 68: checksum ... "
+		       "are unreadable: a repair drops them"));
+	CHECK_EQ(p.pool_spare_add, 4 * MiB); /* the spare is there: a new one after */
+	CHECK_EQ(p.nsteps, 4);
+	CHECK_EQ(p.steps[0].type, STEP_THIN_DEACTIVATE);
+	CHECK_EQ(p.steps[1].type, STEP_POOL_REPAIR);
+	CHECK(same(p.steps[1].text, "lvconvert --repair vg/pool: thin_repair writes new metadata "
+		   "into the spare; the old one is kept as vg/pool_meta0 (never removed by this "
+		   "tool)"));
+	CHECK_EQ(p.steps[2].type, STEP_THIN_ACTIVATE);
+	CHECK_EQ(p.steps[3].type, STEP_THIN_VOLUMES);
+	/* the same volume in use: refused */
+	snprintf(f.tp.open_lvs, sizeof(f.tp.open_lvs), "vg/thin (open 1)");
+	resurrect_plan(&f, &o, &p);
+	CHECK_EQ(p.verdict, RESURRECT_STOP);
+	CHECK(same(p.message, "the pool must be deactivated, but its thin volumes are in use: "
+		   "vg/thin (open 1); unmount them and stop what uses them first; nothing changed"));
+	f.tp.open_lvs[0] = '\0';
+	/* an earlier repair's POOL_meta0 in the way */
+	f.tp.meta0_exists = 1;
+	resurrect_plan(&f, &o, &p);
+	CHECK_EQ(p.verdict, RESURRECT_STOP);
+	CHECK(strstr(p.message, "vg/pool_meta0 exists") != NULL);
+	f.tp.meta0_exists = 0;
+
+	/* after the reboot (lvs-refused.txt): the pool is not active */
+	f = facts("thin-check-failed.txt", "thin");
+	pool_lvs(&f, "scratch", 2, "thin", 1);
+	f.tp.meta_read = f.tp.check_run = f.tp.check_status = 1;
+	f.tp.kernel_tid = f.tp.lvm_tid = 2;
+	f.tp.needs_check = 1;
+	resurrect_plan(&f, &o, &p);
+	CHECK_EQ(p.verdict, RESURRECT_GO);
+	CHECK(same(p.notes[0], "vg/thin: thin volume in pool vg/pool, which is not active"));
+	CHECK(same(p.status, "pool inactive"));
+	CHECK_EQ(p.steps[1].type, STEP_POOL_REPAIR);
+	/* no room for a new spare: 84 MiB free in the run, say 2 MiB */
+	f.pool.vg_free = 2 * MiB;
+	resurrect_plan(&f, &o, &p);
+	CHECK_EQ(p.verdict, RESURRECT_STOP);
+	CHECK(same(p.message, "volume group vg has 2.0 MiB free, 4.0 MiB needed (data +0 B, "
+		   "metadata +0 B, spare metadata LV 4.0 MiB): add a physical volume of at least "
+		   "2.0 MiB (pvcreate /dev/NEW && vgextend vg /dev/NEW); nothing changed"));
+	/* needs_check set, thin_check clean: deactivate, activate, no repair */
+	f.pool.vg_free = 84 * MiB;
+	f.tp.check_status = 0;
+	resurrect_plan(&f, &o, &p);
+	CHECK_EQ(p.nsteps, 3);
+	CHECK_EQ(p.steps[1].type, STEP_THIN_ACTIVATE);
+	CHECK_EQ(p.pool_spare_add, 0);
+}
+
+/* resurrect-thin-txid A: an old VG backup restored, LVM's id 1, the pool's
+ * 2, device 2 named by no LV; B: no room (lvs-noroom.txt). */
+static void test_thin_txid(void)
+{
+	struct resurrect_facts f = facts("thin-txid.txt", "thin");
+	struct resurrect_opts o = opts("thin");
+	struct resurrect_plan p;
+
+	pool_lvs(&f, "thin", 1, NULL, 0);
+	f.tp.meta_read = f.tp.check_run = 1;
+	f.tp.lvm_tid = 1;
+	f.tp.kernel_tid = 2;
+	f.tp.orphans[0] = 2;
+	f.tp.norphans = 1;
+	snprintf(f.txid_backup, sizeof(f.txid_backup), "snap_resurrect-vg-pool-20261201-231036.vg");
+	resurrect_plan(&f, &o, &p);
+	CHECK_EQ(p.verdict, RESURRECT_STOP);
+	CHECK_EQ(p.exit_code, EXIT_FAIL);
+	CHECK(has_note(&p, "the pool holds device 2, which no LV names: get it out with "
+		       "snap_extract --thin-meta --thin-data --thin-id 2"));
+	CHECK(has_note(&p, "transaction id mismatch: LVM's metadata says 1, the pool's superblock "
+		       "2: LVM refuses to activate the pool"));
+	CHECK(strstr(p.message, "run again with --fix-transaction-id; nothing changed") != NULL);
+	o.fix_txid = 1;
+	resurrect_plan(&f, &o, &p);
+	CHECK_EQ(p.verdict, RESURRECT_GO);
+	CHECK_EQ(p.nsteps, 4);
+	CHECK_EQ(p.steps[1].type, STEP_POOL_FIX_TXID);
+	CHECK(same(p.steps[1].text, "LVM's transaction_id of vg/pool 1 -> 2 (the pool's): "
+		   "vgcfgbackup to ./snap_resurrect-vg-pool-20261201-231036.vg first, then "
+		   "vgcfgrestore --force of the edited copy"));
+	/* an LV whose device the pool does not have: never */
+	f.tp.lvs[0].in_pool = 0;
+	resurrect_plan(&f, &o, &p);
+	CHECK_EQ(p.verdict, RESURRECT_STOP);
+	CHECK(strstr(p.message, "LVM lists thin volumes the pool does not have (vg/thin)") != NULL);
+
+	/* B: 0 32768 thin-pool 1 114/1024 256/256 - out_of_data_space ...
+	 * queue_if_no_space, vg_free 0 */
+	f = facts("thin-noroom.txt", "thin");
+	o = opts("thin");
+	snprintf(o.vg, sizeof(o.vg), "vg2");
+	pool_status(&f, 114, 1024, 256, 256, 1, 0);
+	f.pool_status.queue_if_no_space = 1;
+	resurrect_plan(&f, &o, &p);
+	CHECK_EQ(p.verdict, RESURRECT_STOP);
+	CHECK(has_note(&p, "writes to the pool's volumes are queued (queue_if_no_space): what "
+		       "writes to them hangs until the pool grows or dm_thin_pool's "
+		       "no_space_timeout (60 s by default) fails the writes; growing the pool "
+		       "releases them"));
+	CHECK(same(p.message, "volume group vg2 has 0 B free, 64.0 MiB needed (data +64.0 MiB, "
+		   "metadata +0 B, spare metadata LV 0 B): add a physical volume of at least 64.0 "
+		   "MiB (pvcreate /dev/NEW && vgextend vg2 /dev/NEW); to fail the queued writes now "
+		   "instead: lvchange --errorwhenfull y vg2/lvol1; nothing changed"));
 }
 
 static void test_nothing_to_do(void)
@@ -442,6 +635,8 @@ int main(void)
 	test_sparse_refusals();
 	test_classic();
 	test_thin();
+	test_thin_repair();
+	test_thin_txid();
 	test_nothing_to_do();
 	test_unsupported();
 	return unit_done("resurrect_plan");

@@ -75,13 +75,14 @@ dump_to_disk() {
 # snap_status VG-LV: "allocated total metadata" of a snapshot target, or its word
 snap_status() { dmsetup status "$1" | awk '{ if ($3 == "snapshot" || $3 == "snapshot-merge") { sub("/", " ", $4); print $4, $5 } else print "?" }'; }
 
-# lvs_rows FILE: every LV of vg as snap_resurrect reads them (the fields of
-# LVS_FIELDS in src/common/lvm.h), into /results/FILE and on the console;
-# tests/data/lvs/ keeps such rows for the planner's unit test
+# lvs_rows FILE [VG]: every LV of VG (default vg) as snap_resurrect reads
+# them (the fields of LVS_FIELDS in src/common/lvm.h), into /results/FILE
+# and on the console; tests/data/lvs/ keeps such rows for the planner's
+# unit test
 lvs_rows() {
 	lvs -a --noheadings --nosuffix --units b --separator '|' -o \
 		lv_name,vg_name,lv_attr,lv_size,origin,origin_size,segtype,pool_lv,chunk_size,vg_extent_size,vg_free,lv_health_status,data_percent,metadata_percent,lv_metadata_size \
-		vg >"$R/$1" 2>&1
+		"${2:-vg}" >"$R/$1" 2>&1
 	cat "$R/$1"
 }
 
@@ -141,4 +142,47 @@ mount_check() {
 	check "$_l: writes fail" sh -c "! echo x 2>/dev/null >'$_m/${_first%%=*}'"
 	run snap_mount -u "$_m"
 	check "$_l: unmounted" sh -c "! grep -q ' $_m fuse' /proc/mounts"
+# le64 DEV OFFSET / le32 DEV OFFSET: an unsigned little-endian integer read
+# at byte OFFSET of DEV, through an O_DIRECT read of its 4 KiB block (a PV:
+# no page cache in the way of what the kernel wrote below it)
+_le() { dd if="$1" bs=4096 count=1 skip="$(($2 / 4096))" iflag=direct 2>/dev/null | od -An -t "u$3" -j "$(($2 % 4096))" -N "$3" | tr -d ' '; }
+le64() { _le "$1" "$2" 8; }
+le32() { _le "$1" "$2" 4; }
+
+# thin_node PV BASE BLOCK: "FLAGS NR MAX" of the btree node at metadata
+# block BLOCK of a pool whose _tmeta starts at byte BASE of PV
+thin_node() {
+	_o=$(($2 + $3 * 4096))
+	echo "$(le32 "$1" $((_o + 4))) $(le32 "$1" $((_o + 16))) $(le32 "$1" $((_o + 20)))"
+}
+# thin_dev_root PV BASE ID: the root block of thin device ID's mapping
+# tree (the top-level tree must be one leaf: a pool with few devices)
+thin_dev_root() {
+	_top=$(le64 "$1" $(($2 + 320)))
+	set -- "$1" "$2" "$3" $(thin_node "$1" "$2" "$_top")
+	[ "$4" = 2 ] || return 1
+	_i=0
+	while [ $_i -lt "$5" ]; do
+		if [ "$(le64 "$1" $(($2 + _top * 4096 + 32 + 8 * _i)))" = "$3" ]; then
+			le64 "$1" $(($2 + _top * 4096 + 32 + 8 * $6 + 8 * _i))
+			return 0
+		fi
+		_i=$((_i + 1))
+	done
+	return 1
+}
+# thin_first_leaf PV BASE ROOT: the leftmost leaf below node ROOT
+thin_first_leaf() {
+	_b=$3
+	while set -- "$1" "$2" "$_b" $(thin_node "$1" "$2" "$_b") && [ "$4" = 1 ]; do
+		_b=$(le64 "$1" $(($2 + _b * 4096 + 32 + 8 * $6)))
+	done
+	echo "$_b"
+}
+# spoil PV BYTE: overwrite 16 bytes of a metadata block there (its checksum
+# no longer matches), read-modify-write of the 4 KiB block with O_DIRECT
+spoil() {
+	dd if="$1" of=/tmp/spoil.blk bs=4096 count=1 skip="$(($2 / 4096))" iflag=direct 2>/dev/null &&
+	printf 'snaprescue-spoil' | dd of=/tmp/spoil.blk bs=1 seek="$(($2 % 4096))" conv=notrunc 2>/dev/null &&
+	dd if=/tmp/spoil.blk of="$1" bs=4096 count=1 seek="$(($2 / 4096))" oflag=direct conv=notrunc 2>/dev/null
 }
