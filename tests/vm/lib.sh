@@ -142,6 +142,8 @@ mount_check() {
 	check "$_l: writes fail" sh -c "! echo x 2>/dev/null >'$_m/${_first%%=*}'"
 	run snap_mount -u "$_m"
 	check "$_l: unmounted" sh -c "! grep -q ' $_m fuse' /proc/mounts"
+}
+
 # le64 DEV OFFSET / le32 DEV OFFSET: an unsigned little-endian integer read
 # at byte OFFSET of DEV, through an O_DIRECT read of its 4 KiB block (a PV:
 # no page cache in the way of what the kernel wrote below it)
