@@ -18,6 +18,9 @@
  * budget (64 MiB) or past the directory (old chunk >= 2^40), chunks go to a
  * spill list that is sorted at the end, so the check stays correct on
  * pathological tables while real ones stay small and cache friendly.
+ * When the origin's size is known, the directory and the last block cover
+ * only its chunks (a 32 MiB origin: 1 KiB, not 2.5 MiB to zero and free
+ * on every check).
  */
 #define BLOCK_SHIFT 24
 #define BLOCK_BYTES ((size_t)1 << (BLOCK_SHIFT - 3))
@@ -31,6 +34,8 @@ struct spill {
 
 struct oldset {
 	unsigned char **dir;
+	uint64_t ndir;          /* directory entries: DIR_ENTRIES, or the origin's */
+	uint64_t origin_chunks; /* 0: unknown */
 	uint64_t bytes;
 	struct spill *spill;
 	uint64_t nspill, capspill;
@@ -39,10 +44,12 @@ struct oldset {
 /* A zeroed block, 2 MiB aligned and backed by a huge page where the kernel
  * allows it: scattered tables hit it at random, and one TLB entry instead
  * of 512 is most of the difference. */
-static unsigned char *alloc_block(void)
+static unsigned char *alloc_block(size_t len)
 {
 	void *p = NULL;
 
+	if (len < BLOCK_BYTES)
+		return calloc(1, len);
 	if (posix_memalign(&p, BLOCK_BYTES, BLOCK_BYTES))
 		return NULL;
 	madvise(p, BLOCK_BYTES, MADV_HUGEPAGE);
@@ -53,26 +60,33 @@ static unsigned char *alloc_block(void)
 /* The bitmap byte for @chunk, allocating its block; NULL: spill it. */
 static unsigned char *oldset_byte(struct oldset *o, uint64_t chunk, int *err)
 {
-	uint64_t blk = chunk >> BLOCK_SHIFT;
+	uint64_t blk = chunk >> BLOCK_SHIFT, first = blk << BLOCK_SHIFT;
+	size_t len = BLOCK_BYTES;
 
-	if (blk >= DIR_ENTRIES)
-		return NULL;
 	if (!o->dir) {
-		o->dir = calloc(DIR_ENTRIES, sizeof(*o->dir));
+		o->ndir = DIR_ENTRIES;
+		if (o->origin_chunks && (o->origin_chunks - 1) >> BLOCK_SHIFT < DIR_ENTRIES)
+			o->ndir = ((o->origin_chunks - 1) >> BLOCK_SHIFT) + 1;
+		o->dir = calloc(o->ndir, sizeof(*o->dir));
 		if (!o->dir) {
 			*err = -ENOMEM;
 			return NULL;
 		}
 	}
+	if (blk >= o->ndir)
+		return NULL;
 	if (!o->dir[blk]) {
-		if (o->bytes + BLOCK_BYTES > BLOCK_BUDGET)
+		/* callers pass chunks inside a known origin only */
+		if (o->origin_chunks && o->origin_chunks - first < ((uint64_t)1 << BLOCK_SHIFT))
+			len = (size_t)((o->origin_chunks - first + 7) / 8);
+		if (o->bytes + len > BLOCK_BUDGET)
 			return NULL;
-		o->dir[blk] = alloc_block();
+		o->dir[blk] = alloc_block(len);
 		if (!o->dir[blk]) {
 			*err = -ENOMEM;
 			return NULL;
 		}
-		o->bytes += BLOCK_BYTES;
+		o->bytes += len;
 	}
 	return o->dir[blk] + ((chunk & (((uint64_t)1 << BLOCK_SHIFT) - 1)) >> 3);
 }
@@ -98,8 +112,9 @@ static void oldset_free(struct oldset *o)
 	uint64_t i;
 
 	if (o->dir)
-		for (i = 0; i < DIR_ENTRIES; i++)
-			free(o->dir[i]);
+		for (i = 0; i < o->ndir; i++)
+			if (o->dir[i])
+				free(o->dir[i]);
 	free(o->dir);
 	free(o->spill);
 }
@@ -202,6 +217,7 @@ SNAPCOW_EXPORT int snapcow_table_check_new(struct snapcow_ctx *ctx,
 	c->next_free = 2;
 	if (opt && opt->origin_bytes)
 		c->origin_chunks = (opt->origin_bytes + g->chunk_bytes - 1) / g->chunk_bytes;
+	c->olds.origin_chunks = c->origin_chunks;
 	c->newbits = calloc(1, g->chunks / 8 + 1);
 	c->oldbyte = calloc(g->per_area, sizeof(*c->oldbyte));
 	if (!c->newbits || !c->oldbyte) {
@@ -381,7 +397,7 @@ SNAPCOW_EXPORT int snapcow_table_check_finish(struct snapcow_table_check *c, int
 	out.errors = c->errors;
 	out.warnings = c->warnings;
 	out.memory_bytes = c->geo.chunks / 8 + 1 + c->olds.bytes +
-			   (c->olds.dir ? DIR_ENTRIES * sizeof(*c->olds.dir) : 0) +
+			   c->olds.ndir * sizeof(*c->olds.dir) +
 			   c->olds.capspill * sizeof(struct spill);
 	*res = out;
 	return 0;

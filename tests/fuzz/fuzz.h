@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What every fuzz target shares (included first; replay.h last):
+ *  - LLVMFuzzerInitialize(): the tools' library context (tool_ctx()) with
+ *    one thread (a walk's read-ahead threads would be made and joined for
+ *    every input) and, under libFuzzer, stderr sent to /dev/null through a
+ *    buffered stream, so that the messages the modules print for every
+ *    bad input cost no write(); FUZZ_VERBOSE=1 keeps them.  Sanitizer
+ *    reports and fuzz_fail() write to descriptor 2 and are always seen.
+ *    replay.h's main() calls it too.
+ *  - fuzz_memfd(): the input as a file (memfd), the way the tools read one.
+ *  - FUZZ_CHECK(): a differential check; a disagreement prints what
+ *    disagrees and abort()s, which libFuzzer reports as a crash.
+ *  - With FUZZ_TRAP_EXIT defined (and -Wl,--wrap=exit, LDFLAGS_X in the
+ *    GNUmakefile): fuzz_try() runs a call into a module that ends the tool
+ *    with errx() on bad input (its documented outcome), returning the exit
+ *    status instead of leaving the process.
+ */
+#ifndef SNAPRESCUE_FUZZ_H
+#define SNAPRESCUE_FUZZ_H
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "snapcow.h"
+#include "tool.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	tool_init(argv && *argv ? (*argv)[0] : "fuzz");
+	snapcow_ctx_set_threads(tool_ctx(), 1);
+#ifdef SNAPCOW_LIBFUZZER
+	if (!getenv("FUZZ_VERBOSE")) {
+		FILE *null = fopen("/dev/null", "w");
+
+		if (null) {
+			setvbuf(null, NULL, _IOFBF, 1 << 16);
+			stderr = null;
+		}
+	}
+#endif
+	return 0;
+}
+
+/* A memfd holding @data, its offset at 0; -1 if one cannot be made. */
+static inline int fuzz_memfd(const uint8_t *data, size_t size)
+{
+	int fd = memfd_create("fuzz", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (size && write(fd, data, size) != (ssize_t)size) {
+		close(fd);
+		return -1;
+	}
+	lseek(fd, 0, SEEK_SET);
+	return fd;
+}
+
+/* "/proc/self/fd/N": a path for the modules that open a file by name. */
+static inline const char *fuzz_fd_path(int fd, char *buf, size_t len)
+{
+	snprintf(buf, len, "/proc/self/fd/%d", fd);
+	return buf;
+}
+
+static __attribute__((unused)) void fuzz_fail(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4), noreturn));
+
+static __attribute__((unused)) void fuzz_fail(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	dprintf(2, "%s:%d: differential check failed: ", file, line);
+	va_start(ap, fmt);
+	vdprintf(2, fmt, ap);
+	va_end(ap);
+	dprintf(2, "\n");
+	abort();
+}
+
+#define FUZZ_CHECK(cond, ...)                                                   \
+	do {                                                                    \
+		if (!(cond))                                                    \
+			fuzz_fail(__FILE__, __LINE__, __VA_ARGS__);             \
+	} while (0)
+
+#ifdef FUZZ_TRAP_EXIT
+#include <setjmp.h>
+
+void __real_exit(int code) __attribute__((noreturn));
+void __wrap_exit(int code) __attribute__((noreturn));
+
+static jmp_buf *fuzz_exit_to;
+static int fuzz_exit_code;
+
+void __wrap_exit(int code)
+{
+	if (fuzz_exit_to) {
+		jmp_buf *to = fuzz_exit_to;
+
+		fuzz_exit_to = NULL;
+		fuzz_exit_code = code;
+		longjmp(*to, 1);
+	}
+	__real_exit(code);
+}
+
+/* Run @call; evaluates to 0, or the status it exit()ed with (never 0 as
+ * far as the modules go: they exit on failure only). */
+#define fuzz_try(call)                                                          \
+	__extension__({                                                         \
+		jmp_buf fuzz_jb_;                                               \
+		int fuzz_rc_ = 0;                                               \
+		if (setjmp(fuzz_jb_) == 0) {                                    \
+			fuzz_exit_to = &fuzz_jb_;                               \
+			call;                                                   \
+			fuzz_exit_to = NULL;                                    \
+		} else {                                                        \
+			fuzz_rc_ = fuzz_exit_code ? fuzz_exit_code : 256;       \
+		}                                                               \
+		fuzz_rc_;                                                       \
+	})
+#endif
+
+#endif
