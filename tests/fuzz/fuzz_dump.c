@@ -59,7 +59,7 @@ static void round_trip(struct dump_reader *r, const struct dump_summary *want,
 		   "the %s written from a checked dump describes another store",
 		   format == DUMP_XML ? "XML" : "JSON");
 	dump_reader_free(again);
-	close(fd);
+	fuzz_memfd_close(fd);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -79,7 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		dump_reader_free(r);
 	}
-	close(fd);
+	fuzz_memfd_close(fd);
 	return 0;
 }
 

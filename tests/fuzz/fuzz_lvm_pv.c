@@ -54,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	lvm_pv_list_free(&list);
 out:
-	close(fd);
+	fuzz_memfd_close(fd);
 	return 0;
 }
 

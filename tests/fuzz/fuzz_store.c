@@ -209,7 +209,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 free:
 	snapcow_store_free(s);
 out:
-	close(fd);
+	fuzz_memfd_close(fd);
 	return 0;
 }
 

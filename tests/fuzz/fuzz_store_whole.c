@@ -38,13 +38,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct snapcow_view *v;
 	struct snapcow_extent ext;
 	unsigned char buf[9000];
-	int fd = memfd_create("fuzz", MFD_CLOEXEC);
+	int fd = fuzz_memfd(data, size);
 
 	if (fd < 0)
 		return 0;
-	if (size && write(fd, data, size) != (ssize_t)size)
-		goto out;
-	if (snapcow_store_open_fd(NULL, fd, "fuzz", 0, &s) < 0)
+	if (snapcow_store_open_fd(tool_ctx(), fd, "fuzz", 0, &s) < 0)
 		goto out;
 	if (snapcow_store_scan(s, &st) == 0)
 		snapcow_store_scan_uncommitted(s, st.next_free, NULL, NULL, &u);
@@ -61,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	snapcow_store_free(s);
 out:
-	close(fd);
+	fuzz_memfd_close(fd);
 	return 0;
 }
 

@@ -110,7 +110,7 @@ static void one(const uint8_t *data, size_t size)
 		return;
 	if ((size % 2 == 0 && size < DEVICE_BYTES && ftruncate(fd, DEVICE_BYTES) < 0) ||
 	    snapcow_dev_new_fd(fd, "meta", &dev) < 0) {
-		close(fd);
+		fuzz_memfd_close(fd);
 		return;
 	}
 	for (held = 0; held < 2; held++) {
@@ -137,7 +137,7 @@ static void one(const uint8_t *data, size_t size)
 		thin_meta_close(&tm);
 	}
 	snapcow_dev_free(dev);
-	close(fd);
+	fuzz_memfd_close(fd);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

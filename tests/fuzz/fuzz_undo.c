@@ -142,7 +142,7 @@ static void one(const uint8_t *data, size_t size)
 		snapcow_undo_free(u);
 	if (rc1 == 0)
 		snapcow_undo_free(single);
-	close(fd);
+	fuzz_memfd_close(fd);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
