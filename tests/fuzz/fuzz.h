@@ -8,13 +8,10 @@
  *    bad input cost no write(); FUZZ_VERBOSE=1 keeps them.  Sanitizer
  *    reports and fuzz_fail() write to descriptor 2 and are always seen.
  *    replay.h's main() calls it too.
- *  - fuzz_memfd(): the input as a file (memfd), the way the tools read one.
+ *  - fuzz_memfd(): the input as a file (memfd), the way the tools read one;
+ *    fuzz_fd_path(): a path to it for the modules that open by name.
  *  - FUZZ_CHECK(): a differential check; a disagreement prints what
  *    disagrees and abort()s, which libFuzzer reports as a crash.
- *  - With FUZZ_TRAP_EXIT defined (and -Wl,--wrap=exit, LDFLAGS_X in the
- *    GNUmakefile): fuzz_try() runs a call into a module that ends the tool
- *    with errx() on bad input (its documented outcome), returning the exit
- *    status instead of leaving the process.
  */
 #ifndef SNAPRESCUE_FUZZ_H
 #define SNAPRESCUE_FUZZ_H
@@ -121,43 +118,5 @@ static __attribute__((unused)) void fuzz_fail(const char *file, int line, const 
 		if (!(cond))                                                    \
 			fuzz_fail(__FILE__, __LINE__, __VA_ARGS__);             \
 	} while (0)
-
-#ifdef FUZZ_TRAP_EXIT
-#include <setjmp.h>
-
-void __real_exit(int code) __attribute__((noreturn));
-void __wrap_exit(int code) __attribute__((noreturn));
-
-static jmp_buf *fuzz_exit_to;
-static int fuzz_exit_code;
-
-void __wrap_exit(int code)
-{
-	if (fuzz_exit_to) {
-		jmp_buf *to = fuzz_exit_to;
-
-		fuzz_exit_to = NULL;
-		fuzz_exit_code = code;
-		longjmp(*to, 1);
-	}
-	__real_exit(code);
-}
-
-/* Run @call; evaluates to 0, or the status it exit()ed with (never 0 as
- * far as the modules go: they exit on failure only). */
-#define fuzz_try(call)                                                          \
-	__extension__({                                                         \
-		jmp_buf fuzz_jb_;                                               \
-		int fuzz_rc_ = 0;                                               \
-		if (setjmp(fuzz_jb_) == 0) {                                    \
-			fuzz_exit_to = &fuzz_jb_;                               \
-			call;                                                   \
-			fuzz_exit_to = NULL;                                    \
-		} else {                                                        \
-			fuzz_rc_ = fuzz_exit_code ? fuzz_exit_code : 256;       \
-		}                                                               \
-		fuzz_rc_;                                                       \
-	})
-#endif
 
 #endif
