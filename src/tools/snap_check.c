@@ -215,7 +215,9 @@ static void print_trust(struct snapcow_store *s, const struct volume *v, uint64_
 		exit(FSCK_EXIT_OPERROR);
 }
 
-int main(int argc, char **argv)
+/* Parse the options into @rp, @vo, @opt and @to; exit on bad usage. */
+static void parse_options(int argc, char **argv, struct reporter *rp, struct volume_opts *vo,
+			  struct snapcow_check_options *opt, struct trust_opts *to)
 {
 	enum { OPT_ORIGIN_SIZE = 256, OPT_MAX_REPORTS, OPT_SKIP_DATA, OPT_TRUST, OPT_TRUST_REPORT,
 	       OPT_ZERO_ORIGIN };
@@ -233,6 +235,52 @@ int main(int argc, char **argv)
 		TOOL_STD_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "qvhV", longopts, NULL)) != -1) {
+		if (tool_threads_option(c, optarg, FSCK_EXIT_USAGE))
+			continue;
+		if (volume_parse(vo, c, optarg, FSCK_EXIT_USAGE))
+			continue;
+		switch (c) {
+		case 'q':
+			rp->quiet = 1;
+			break;
+		case 'v':
+			rp->verbose = 1;
+			break;
+		case OPT_ORIGIN_SIZE:
+			if (parse_size(optarg, &opt->origin_bytes) < 0 || !opt->origin_bytes) {
+				warnx("invalid origin size: '%s'", optarg);
+				try_help(FSCK_EXIT_USAGE);
+			}
+			break;
+		case OPT_MAX_REPORTS:
+			if (parse_u64(optarg, &rp->max_reports) < 0) {
+				warnx("invalid number: '%s'", optarg);
+				try_help(FSCK_EXIT_USAGE);
+			}
+			break;
+		case OPT_SKIP_DATA:
+			opt->skip_data_scan = 1;
+			break;
+		case OPT_TRUST_REPORT:
+			to->report = optarg;
+			/* fall through */
+		case OPT_TRUST:
+			to->trust = 1;
+			break;
+		case OPT_ZERO_ORIGIN:
+			to->zero_origin = 1;
+			break;
+		default:
+			tool_std_option(c, usage, FSCK_EXIT_USAGE);
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
 	struct reporter rp = { .max_reports = DEFAULT_MAX_REPORTS };
 	struct volume_opts vo = { 0 };
 	struct volume v = { .cow_fd = -1, .origin_fd = -1 };
@@ -241,49 +289,10 @@ int main(int argc, char **argv)
 	struct snapcow_store *s;
 	struct trust_opts to = { 0 };
 	unsigned long mark;
-	int c, r;
+	int r;
 
 	tool_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "qvhV", longopts, NULL)) != -1) {
-		if (tool_threads_option(c, optarg, FSCK_EXIT_USAGE))
-			continue;
-		if (volume_parse(&vo, c, optarg, FSCK_EXIT_USAGE))
-			continue;
-		switch (c) {
-		case 'q':
-			rp.quiet = 1;
-			break;
-		case 'v':
-			rp.verbose = 1;
-			break;
-		case OPT_ORIGIN_SIZE:
-			if (parse_size(optarg, &opt.origin_bytes) < 0 || !opt.origin_bytes) {
-				warnx("invalid origin size: '%s'", optarg);
-				try_help(FSCK_EXIT_USAGE);
-			}
-			break;
-		case OPT_MAX_REPORTS:
-			if (parse_u64(optarg, &rp.max_reports) < 0) {
-				warnx("invalid number: '%s'", optarg);
-				try_help(FSCK_EXIT_USAGE);
-			}
-			break;
-		case OPT_SKIP_DATA:
-			opt.skip_data_scan = 1;
-			break;
-		case OPT_TRUST_REPORT:
-			to.report = optarg;
-			/* fall through */
-		case OPT_TRUST:
-			to.trust = 1;
-			break;
-		case OPT_ZERO_ORIGIN:
-			to.zero_origin = 1;
-			break;
-		default:
-			tool_std_option(c, usage, FSCK_EXIT_USAGE);
-		}
-	}
+	parse_options(argc, argv, &rp, &vo, &opt, &to);
 	rp.path = one_operand(argc, argv, optind, "store", FSCK_EXIT_USAGE);
 	check_trust_opts(&to);
 	if (volume_is_name(&vo, rp.path)) {
