@@ -268,11 +268,10 @@ static int sink_inplace(void *data, const void *buf, size_t len, uint64_t offset
 		      offset, strerror(-r));
 		return r;
 	}
-	if (!w->areas_written++) {
+	if (!w->areas_written++)
 		r = sync_store(w);
-		if (!r)
-			fault_point("after-area");
-	}
+	if (!r)
+		fault_point("after-area");
 	return r;
 }
 
