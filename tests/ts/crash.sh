@@ -31,13 +31,20 @@ crash_run() {
 }
 
 # crash_row WRITER CASE POINT KILLED STATE NEXT UNDO: one row of the table.
-# STATE: old, new, or "invalid" (the header's valid flag 0 over a table
-# being rewritten: the kernel loads the store Invalid and reads none of it);
-# anything else is a mix.  NEXT: what the next run said and did.  UNDO:
+# STATE: old, new, "invalid" (the header's valid flag 0 over a table
+# being rewritten: the kernel loads the store Invalid and reads none of it),
+# or "part way (journaled)" (snap_apply between batches: fine only when
+# NEXT says --resume gave the new); anything else is a mix.  NEXT: what the next run said and did.  UNDO:
 # "restores the old" or "none written (nothing changed)".
 crash_row() {
 	local outcome="old or new, undo restores"
-	case $5 in old | "old "* | new | "new "* | invalid*) ;; *) outcome="BROKEN: $5" ;; esac
+	case $5 in
+	old | "old "* | new | "new "* | invalid*) ;;
+	"part way (journaled)")
+		case $6 in *"--resume: exit 0, new"*) outcome="part way: --resume gives new, undo restores" ;;
+		*) outcome="BROKEN: $6" ;; esac ;;
+	*) outcome="BROKEN: $5" ;;
+	esac
 	case $7 in "restores the old"* | "none written"*) ;; *) outcome="BROKEN: undo $7" ;; esac
 	case $4 in "NOT KILLED"*) outcome="BROKEN: $4" ;; esac
 	echo "row: $1 | $2 | $3 | $4 | $5 | $6 | $7 | $outcome"
