@@ -39,7 +39,7 @@ crash_run() {
 crash_row() {
 	local outcome="old or new, undo restores"
 	case $5 in
-	old | "old "* | new | "new "* | invalid*) ;;
+	old | "old "* | "old:"* | new | "new "* | invalid*) ;;
 	"part way (journaled)")
 		case $6 in *"--resume: exit 0, new"*) outcome="part way: --resume gives new, undo restores" ;;
 		*) outcome="BROKEN: $6" ;; esac ;;
