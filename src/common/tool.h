@@ -131,12 +131,15 @@ void print_shell_quoted(FILE *f, const char *s);
  * The names, one scheme across the writers: before-undo (nothing saved or
  * written yet), after-undo (the undo file saved and synced, the target not
  * yet written), after-invalidate (the header's valid flag cleared and
- * synced before a table is rewritten), after-STEP (STEP written and synced;
- * a step done many times is the same name reached again: after-area@2),
- * after-write (the last write done and synced), before-link (an output
- * file complete but not yet renamed into place), thin-STEP (snap_resurrect's
- * thin-pool steps).  Each writer's man page lists its points under
- * ENVIRONMENT.  Returns only when @name is not the one asked for. */
+ * synced before a table is rewritten), after-STEP (STEP written, and synced
+ * where the writer syncs; a step done many times is the same name reached
+ * again: after-area@2), after-write (the last write done and synced),
+ * before-link (an output file complete but not yet linked to its name);
+ * snap_resurrect adds one after each step of its plan (after-extend,
+ * after-deactivate, ...).  Each writer's man page lists its points under
+ * ENVIRONMENT; tests/ts/crash.sh and tests/crash-table kill the writers at
+ * every one (tests/CRASH.md).  Returns only when @name is not the one
+ * asked for. */
 void fault_point(const char *name);
 /* The same as a libsnapcow step callback (before-undo, after-undo,
  * after-write). */
