@@ -249,14 +249,8 @@ static int open_new(struct target *t, char *tmp, size_t len)
 /* Link the complete new store @tmp to @t->path.  Returns 0 or -1 (said). */
 static int link_new(const struct target *t, const char *tmp)
 {
-	int r = 0;
+	int r = link_new_store(tmp, t->path);
 
-	fault_point("before-link");
-	if (link(tmp, t->path) < 0)
-		r = -errno;
-	unlink(tmp);
-	if (!r)
-		r = fsync_parent(t->path);
 	if (r < 0)
 		warnx("cannot create %s: %s", t->path, strerror(-r));
 	return r;
