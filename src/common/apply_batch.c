@@ -7,7 +7,7 @@
  * yet complete: --resume saves it again) or saved and written in part
  * (--resume writes it again without saving, the undo file puts all of it
  * back).  The fault points (SNAPRESCUE_FAULT=NAME) are, per batch:
- * before-undo, after-undo, mid-write, after-write, after-progress.
+ * before-undo, after-undo, after-half-write, after-write, after-progress.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -145,7 +145,7 @@ static int write_batch(struct apply *a)
 		}
 		a->written_now += d->len;
 		if (i + 1 == (a->ndiffs + 1) / 2)
-			fault_point("mid-write");
+			fault_point("after-half-write");
 	}
 	if (a->journaled && fsync(a->tfd) < 0) {
 		warnx("cannot sync %s: %s", a->target, strerror(errno));

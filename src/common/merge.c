@@ -15,7 +15,7 @@
 /* The origin is written in batches of this many bytes (the last one may
  * be shorter; a run longer than a batch is cut, runs shorter are taken
  * together), each one read of the snapshot and one write onto the origin
- * per run it holds; the fault point "origin-batch-N" follows batch N. */
+ * per run it holds; the fault point "after-batch@N" follows batch N. */
 #define BATCH ((uint64_t)4 << 20)
 /* Largest origin range one undo record saves. */
 #define UNDO_RANGE_MAX ((uint64_t)1 << 30)
@@ -362,12 +362,9 @@ static int one_piece(struct merge *m, enum pass pass, uint64_t at, size_t n, uns
 
 static void batch_done(enum pass pass, uint64_t batch)
 {
-	char name[48];
-
-	if (pass != PASS_WRITE)
-		return;
-	snprintf(name, sizeof(name), "origin-batch-%" PRIu64, batch);
-	fault_point(name);
+	(void)batch;
+	if (pass == PASS_WRITE)
+		fault_point("after-batch");
 }
 
 /* Every run, in origin order, in batches of BATCH bytes. */
@@ -442,12 +439,10 @@ struct shrink_state {
 static int on_area(void *data, uint64_t area, uint64_t left)
 {
 	struct shrink_state *st = data;
-	char name[48];
-
 	(void)area;
 	progress_update(&st->p, st->total - left);
-	snprintf(name, sizeof(name), "store-area-%" PRIu64, ++st->areas);
-	fault_point(name);
+	st->areas++;
+	fault_point("after-area");
 	return 0;
 }
 

@@ -165,12 +165,9 @@ static int write_output(const struct repair_options *o, const struct input *in,
 		r = -errno;
 	free(f.buf);
 	if (!r)
-		fault_point("before-link");
-	if (!r && link(tmp, o->output) < 0)
-		r = -errno;
-	unlink(tmp);
-	if (!r)
-		r = fsync_parent(o->output);
+		r = link_new_store(tmp, o->output);
+	else
+		unlink(tmp);
 	if (r < 0)
 		warnx("cannot write %s: %s", o->output, strerror(-r));
 	return r;
@@ -268,11 +265,10 @@ static int sink_inplace(void *data, const void *buf, size_t len, uint64_t offset
 		      offset, strerror(-r));
 		return r;
 	}
-	if (!w->areas_written++) {
+	if (!w->areas_written++)
 		r = sync_store(w);
-		if (!r)
-			fault_point("after-area");
-	}
+	if (!r)
+		fault_point("after-area");
 	return r;
 }
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -187,44 +188,133 @@ static int write_exception(void *data, const struct dump_pos *pos, uint64_t old_
 	return r < 0 ? r : 0;
 }
 
-/* Write the store from @reader onto target @t.  Returns 0; -1 after a
- * message, nothing written; or -2 when writing failed. */
+/* The writer's chunks, in its order: every area, then the header (chunk
+ * 0) last, only once the areas are synced; fault points between them. */
+static int put_chunk(void *data, const void *buf, size_t len, uint64_t off)
+{
+	int fd = *(const int *)data, r;
+
+	if (!off) {
+		if (fsync(fd) < 0)
+			return -errno;
+		fault_point("after-areas");
+	}
+	r = pwrite_full(fd, buf, len, off);
+	if (!r && off)
+		fault_point("after-area");
+	return r;
+}
+
+/* Before a table is written over an existing store: its header's valid
+ * flag 0, synced, so that a crash until the new header is written leaves a
+ * store the kernel loads invalid (reads none of it), never the old header
+ * over a table half new.  The flag is in the undo file's header chunk. */
+static int invalidate(const struct target *t)
+{
+	static const unsigned char zero[4];
+	unsigned char valid[4];
+	int r;
+
+	if (!t->has_magic)
+		return 0;
+	r = pread_full(t->fd, valid, 4, 4);
+	if (!r && memcmp(valid, zero, 4))
+		r = pwrite_full(t->fd, zero, 4, 4);
+	if (!r && fsync(t->fd) < 0)
+		r = -errno;
+	if (r < 0)
+		warnx("cannot clear the valid flag of %s: %s", t->path, strerror(-r));
+	else
+		fault_point("after-invalidate");
+	return r;
+}
+
+/* A new store is written to a temporary file next to @t->path, linked
+ * into place when complete (a crash leaves no half-written store under
+ * the name).  Returns the descriptor or -1 after a message. */
+static int open_new(struct target *t, char *tmp, size_t len)
+{
+	int fd;
+
+	if (snprintf(tmp, len, "%s.snap_restore-XXXXXX", t->path) >= (int)len) {
+		warnx("%s: name too long", t->path);
+		return -1;
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		warnx("cannot create a file next to %s: %s", t->path, strerror(errno));
+	return fd;
+}
+
+/* Link the complete new store @tmp to @t->path.  Returns 0 or -1 (said). */
+static int link_new(const struct target *t, const char *tmp)
+{
+	int r = link_new_store(tmp, t->path);
+
+	if (r < 0)
+		warnx("cannot create %s: %s", t->path, strerror(-r));
+	return r;
+}
+
+/* Open (a new store: create under a temporary name) and check the target,
+ * save the undo file and clear the old header's valid flag.  Returns 0 or
+ * -1 after a message, nothing written. */
+static int prepare(const struct dump_summary *sum, struct target *t, char *tmp, size_t len,
+		   int quiet)
+{
+	struct stat sb;
+	int r;
+
+	if (!t->exists)
+		t->fd = open_new(t, tmp, len);
+	if (t->fd < 0)
+		return -1;
+	if (t->exists && (fstat(t->fd, &sb) < 0 || sb.st_dev != t->dev || sb.st_ino != t->ino)) {
+		warnx("%s changed while it was being checked", t->path);
+		return -1;
+	}
+	fault_point("before-undo");
+	if (!t->need_undo)
+		return 0;
+	r = save_undo(t->undo, t->fd, &sum->geo, sum->areas);
+	if (r < 0) {
+		warnx("cannot write undo file %s: %s; %s was not changed", t->undo, strerror(-r),
+		      t->path);
+		return -1;
+	}
+	if (!quiet)
+		printf("saved the %" PRIu64 " chunks about to be overwritten to %s\n",
+		       sum->areas + 1, t->undo);
+	fault_point("after-undo");
+	return invalidate(t) < 0 ? -2 : 0;
+}
+
+/* Write the store from @reader onto target @t: the areas, synced, then the
+ * header, synced (fault points after-area, after-areas, after-write).
+ * Returns 0; -1 after a message, nothing written; or -2 when writing
+ * failed. */
 static int write_store(struct dump_reader *reader, const struct restore_options *o,
 		       const struct dump_summary *sum, struct target *t, struct snapcow_stats *st)
 {
 	static const struct dump_visitor writer = { .exception = write_exception };
 	const struct snapcow_geometry *g = &sum->geo;
 	struct snapcow_writer *w;
-	struct stat sb;
-	int r;
+	char tmp[PATH_MAX] = "";
+	int r = prepare(sum, t, tmp, sizeof(tmp), o->quiet);
 
-	if (!t->exists)
-		t->fd = open(t->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (t->fd < 0) {
-		warnx("cannot open %s: %s", t->path, strerror(errno));
-		return -1;
-	}
-	if (t->exists && (fstat(t->fd, &sb) < 0 || sb.st_dev != t->dev || sb.st_ino != t->ino)) {
-		warnx("%s changed while it was being checked", t->path);
-		return -1;
-	}
-	if (t->need_undo) {
-		r = save_undo(t->undo, t->fd, g, sum->areas);
-		if (r < 0) {
-			warnx("cannot write undo file %s: %s; %s was not changed", t->undo,
-			      strerror(-r), t->path);
-			return -1;
-		}
-		if (!o->quiet)
-			printf("saved the %" PRIu64 " chunks about to be overwritten to %s\n",
-			       sum->areas + 1, t->undo);
-	}
-	r = snapcow_writer_new(tool_ctx(), t->fd, t->path, g->chunk_sectors, g->store_bytes, &w);
+	if (!r)
+		r = snapcow_writer_new(tool_ctx(), t->fd, t->path, g->chunk_sectors,
+				       g->store_bytes, &w) < 0 ? -2 : 0;
 	if (r < 0)
-		return -2;
+		goto out;
+	snapcow_writer_set_sink(w, put_chunk, &t->fd);
 	r = dump_reader_run(reader, &writer, w);
 	if (!r)
 		r = snapcow_writer_finish(w, sum->valid);
+	if (!r && fsync(t->fd) < 0) {
+		r = -errno;
+		warnx("cannot sync %s: %s", t->path, strerror(errno));
+	}
 	snapcow_writer_stats(w, st);
 	snapcow_writer_free(w);
 	if (!r) {
@@ -233,7 +323,15 @@ static int write_store(struct dump_reader *reader, const struct restore_options 
 		if (r < 0)
 			warnx("cannot close %s: %s", t->path, strerror(errno));
 	}
-	return r ? -2 : 0;
+	if (!r)
+		fault_point("after-write");
+	if (!r && !t->exists)
+		r = link_new(t, tmp);
+	r = r ? -2 : 0;
+out:
+	if (*tmp && (r < 0 || t->fd >= 0))
+		unlink(tmp);
+	return r;
 }
 
 int restore_run(const struct restore_options *o)
@@ -262,10 +360,8 @@ int restore_run(const struct restore_options *o)
 	if (r == 0 && t.need_undo)
 		printf("to undo: %s --undo-apply %s %s\n", program_name, t.undo, t.path);
 	if (r == -2) {
-		warnx("writing %s failed%s", t.path, !t.exists ? "; the new file was removed" : "");
-		if (!t.exists)
-			unlink(t.path);
-		else if (t.need_undo)
+		warnx("writing %s failed%s", t.path, !t.exists ? "; nothing was created" : "");
+		if (t.exists && t.need_undo)
 			warnx("to put back what was overwritten: %s --undo-apply %s %s",
 			      program_name, t.undo, t.path);
 	}

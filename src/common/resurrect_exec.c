@@ -317,11 +317,33 @@ static int run_step(struct resurrect_ctx *c, const struct resurrect_step *s)
 				(int)s->type);
 }
 
+/* The fault point (tool.h) once step @t is done. */
+static const char *const step_done_point[] = {
+	[STEP_COW_EXTEND] = "after-extend",
+	[STEP_DEACTIVATE] = "after-deactivate",
+	[STEP_SET_VALID] = "after-set-valid",
+	[STEP_ACTIVATE] = "after-activate",
+	[STEP_POOL_EXTEND_DATA] = "after-pool-extend",
+	[STEP_POOL_EXTEND_META] = "after-meta-extend",
+	[STEP_POOL_REACTIVATE] = "after-pool-reactivate",
+	[STEP_FSCK] = "after-fsck",
+	[STEP_THIN_DEACTIVATE] = "after-thin-deactivate",
+	[STEP_POOL_FIX_TXID] = "after-fix-txid",
+	[STEP_POOL_REPAIR] = "after-pool-repair",
+	[STEP_THIN_ACTIVATE] = "after-thin-activate",
+	[STEP_THIN_VOLUMES] = "after-thin-volumes",
+};
+
 void resurrect_execute(struct resurrect_ctx *c)
 {
 	snprintf(c->undo, sizeof(c->undo), "%s", c->facts.undo);
-	for (int i = 0; i < c->plan.nsteps; i++)
+	for (int i = 0; i < c->plan.nsteps; i++) {
+		enum resurrect_step_type t = c->plan.steps[i].type;
+
 		if (run_step(c, &c->plan.steps[i]))
 			return;
+		if ((size_t)t < sizeof(step_done_point) / sizeof(step_done_point[0]))
+			fault_point(step_done_point[t]);
+	}
 	resurrect_result(&c->report, EXIT_OK, "%s", c->plan.message);
 }

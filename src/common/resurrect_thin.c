@@ -310,7 +310,6 @@ static int step_deactivate_all(struct resurrect_ctx *c)
 		return resurrect_result(&c->report, EXIT_FAIL, "cannot deactivate the pool %s/%s:"
 					"\n%s", vg, pool, lvm_errors(c->lvm));
 	resurrect_action(&c->report, "lvchange -an %s/%s", vg, pool);
-	fault_point("thin-deactivated");
 	return 0;
 }
 
@@ -379,7 +378,7 @@ static int step_fix_txid(struct resurrect_ctx *c)
 	if (lvm_run(c->lvm, NULL, "vgcfgbackup -f %s %s", bak, vg) || sync_file(bak) < 0)
 		return resurrect_result(r, EXIT_FAIL, "vgcfgbackup to %s failed:\n%s\nnothing "
 					"changed but the deactivation", bak, lvm_errors(c->lvm));
-	fault_point("thin-txid-saved");
+	fault_point("after-vgcfgbackup");
 	text = slurp_file(bak);
 	edited = text ? edit_txid(text, pool, tp->kernel_tid) : NULL;
 	free(text);
@@ -402,7 +401,7 @@ static int step_fix_txid(struct resurrect_ctx *c)
 		 vg);
 	free(abs);
 	r->undo_what = "the transaction id change";
-	fault_point("thin-txid-edited");
+	fault_point("after-txid-edit");
 	if (lvm_run(c->lvm, NULL, "vgcfgrestore --force -f %s %s", fixed, vg))
 		return resurrect_result(r, EXIT_FAIL, "vgcfgrestore failed:\n%s", lvm_errors(c->lvm));
 	resurrect_action(r, "LVM's transaction_id of %s/%s: %llu -> %llu (the pool's); the VG "

@@ -104,6 +104,17 @@ int store_identity(int fd, struct snapcow_identity *id)
 	return 0;
 }
 
+int link_new_store(const char *tmp, const char *path)
+{
+	int r = 0;
+
+	fault_point("before-link");
+	if (link(tmp, path) < 0)
+		r = -errno;
+	unlink(tmp);
+	return r ? r : fsync_parent(path);
+}
+
 void undo_default_name(const char *label, char *out, size_t len)
 {
 	time_t now = time(NULL);

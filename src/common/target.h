@@ -42,6 +42,12 @@ int store_identity(int fd, struct snapcow_identity *id);
  * "VG-LV") in the current directory: "<program>-<label>-<YYYYmmdd-HHMMSS>.undo". */
 void undo_default_name(const char *label, char *out, size_t len);
 
+/* A new store written (and synced) under the temporary name @tmp next to
+ * @path becomes @path: fault point before-link, link (never over a file
+ * that appeared meanwhile), @tmp removed, the directory synced.  Returns 0
+ * or -errno (not said). */
+int link_new_store(const char *tmp, const char *path);
+
 /* One device a writer is about to change, for undo_check_place(). */
 struct undo_target {
 	const char *what;  /* "the store", "the origin", "a physical volume" */

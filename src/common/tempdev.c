@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -12,6 +13,26 @@
 #include "tempdev.h"
 #include "tool.h"
 
+/* A device @name exists: the one a killed run left (our name, the same
+ * @table, not open) is removed, anything else refused.  Returns 0 or
+ * -EEXIST (said). */
+static int remove_leftover(const char *name, const char *table, const struct dmdev_info *info)
+{
+	char *live = NULL;
+	int same = info->open_count == 0 && dmdev_get_lines(name, 0, &live) == 0 && live &&
+		   !strcmp(live, table);
+
+	free(live);
+	if (same && dmdev_remove(name) == 0) {
+		warnx("removed %s, the temporary device an interrupted run left (the same table, "
+		      "not open)", name);
+		return 0;
+	}
+	warnx("a device %s exists already (left by an interrupted run?): remove it with "
+	      "'dmsetup remove %s' after checking nothing uses it", name, name);
+	return -EEXIST;
+}
+
 int tempdev_run(const char *name, const char *uuid, const char *table, tempdev_fn fn,
 		void *data)
 {
@@ -19,11 +40,8 @@ int tempdev_run(const char *name, const char *uuid, const char *table, tempdev_f
 	struct dmdev_info info;
 	int fd, r;
 
-	if (dmdev_get_info(name, &info) == 0 && info.exists) {
-		warnx("a device %s exists already (left by an interrupted run?): remove it with "
-		      "'dmsetup remove %s' after checking nothing uses it", name, name);
+	if (dmdev_get_info(name, &info) == 0 && info.exists && remove_leftover(name, table, &info))
 		return -EEXIST;
-	}
 	snprintf(full_uuid, sizeof(full_uuid), "%s%s", TEMP_UUID_PREFIX, uuid);
 	r = dmdev_create(name, uuid[0] ? full_uuid : NULL, table, path, sizeof(path));
 	if (r < 0) {

@@ -16,8 +16,9 @@ typedef int (*tempdev_fn)(void *data, int fd, const char *path);
 /* Create device @name with @table (lines as dmdev_get_lines() gives them)
  * and the UUID TEMP_UUID_PREFIX @uuid (none when @uuid is ""), open it
  * O_RDWR | O_EXCL, call @fn, close and remove it.  A device @name that
- * exists already is refused: an interrupted run may have left it, and
- * something may use it (the warning names 'dmsetup remove').  Every
+ * exists already with the same @table and open by nobody is the one a
+ * killed run left: removed (said) and made again; any other is refused
+ * (something may use it; the warning names 'dmsetup remove').  Every
  * failure is warned about.  Returns: what @fn returned, or a negative
  * errno (-EEXIST, or from creating or opening the device). */
 int tempdev_run(const char *name, const char *uuid, const char *table, tempdev_fn fn,

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -332,14 +334,52 @@ void print_shell_quoted(FILE *f, const char *s)
 	fputc('\'', f);
 }
 
+/* How many times @name was reached, this one included (SNAPRESCUE_FAULT=list). */
+static unsigned long fault_count(const char *name)
+{
+	static struct { char name[48]; unsigned long n; } seen[64];
+	size_t i;
+
+	for (i = 0; i < 64 && seen[i].n; i++)
+		if (!strcmp(seen[i].name, name))
+			return ++seen[i].n;
+	if (i == 64)
+		return 0;
+	snprintf(seen[i].name, sizeof(seen[i].name), "%s", name);
+	return seen[i].n = 1;
+}
+
 void fault_point(const char *name)
 {
-	const char *want = getenv("SNAPRESCUE_FAULT");
+	static unsigned long reached;
+	const char *want = getenv("SNAPRESCUE_FAULT"), *sig;
+	size_t len;
+	unsigned long k = 1;
+	char *end;
 
-	if (want && name && !strcmp(want, name)) {
-		fprintf(stderr, "%s: SNAPRESCUE_FAULT=%s: exiting with 99\n", program_name, want);
-		_exit(99);
+	if (!want || !name)
+		return;
+	if (!strcmp(want, "list")) {
+		fprintf(stderr, "fault point %s@%lu\n", name, fault_count(name));
+		return;
 	}
+	len = strcspn(want, "@");
+	if (strlen(name) != len || strncmp(want, name, len))
+		return;
+	if (want[len] == '@') {
+		errno = 0;
+		k = strtoul(want + len + 1, &end, 10);
+		if (errno || *end || !k)
+			return;
+	}
+	if (++reached != k)
+		return;
+	sig = getenv("SNAPRESCUE_FAULT_SIGNAL");
+	fprintf(stderr, "%s: SNAPRESCUE_FAULT=%s: %s\n", program_name, want,
+		sig && !strcmp(sig, "KILL") ? "SIGKILL" : "exiting with 99");
+	if (sig && !strcmp(sig, "KILL"))
+		raise(SIGKILL);
+	_exit(99);
 }
 
 void fault_step(void *data, enum snapcow_rewrite_step step)

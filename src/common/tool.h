@@ -123,9 +123,28 @@ int parse_choice(const char *s, const char *const *choices);
 /* Print @s single-quoted for a shell on @f. */
 void print_shell_quoted(FILE *f, const char *s);
 
-/* Test hook: SNAPRESCUE_FAULT=NAME in the environment ends the process
- * with exit status 99 when a writer reaches the step called NAME, as a
- * crash there would.  Returns only when @name is not the one asked for. */
+/* Test hook (crash injection), off unless SNAPRESCUE_FAULT is set in the
+ * environment; no build flag, nothing in a release default enables it.
+ *   SNAPRESCUE_FAULT=NAME     end the process the first time a writer
+ *                             reaches the point NAME, as a crash there would:
+ *                             _exit(99), nothing flushed, no cleanup;
+ *   SNAPRESCUE_FAULT=NAME@K   the K-th time (K from 1) NAME is reached;
+ *   SNAPRESCUE_FAULT=list     reach every point, print "fault point NAME@K"
+ *                             on stderr for each, and go on (what a test
+ *                             iterates over to kill the writer at each);
+ *   SNAPRESCUE_FAULT_SIGNAL=KILL  raise SIGKILL there instead of _exit(99).
+ * The names, one scheme across the writers: before-undo (nothing saved or
+ * written yet), after-undo (the undo file saved and synced, the target not
+ * yet written), after-invalidate (the header's valid flag cleared and
+ * synced before a table is rewritten), after-STEP (STEP written, and synced
+ * where the writer syncs; a step done many times is the same name reached
+ * again: after-area@2), after-write (the last write done and synced),
+ * before-link (an output file complete but not yet linked to its name);
+ * snap_resurrect adds one after each step of its plan (after-extend,
+ * after-deactivate, ...).  Each writer's man page lists its points under
+ * ENVIRONMENT; tests/ts/crash.sh and tests/crash-table kill the writers at
+ * every one (tests/CRASH.md).  Returns only when @name is not the one
+ * asked for. */
 void fault_point(const char *name);
 /* The same as a libsnapcow step callback (before-undo, after-undo,
  * after-write). */
