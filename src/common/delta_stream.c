@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #include "delta_stream.h"
 #include "shared.h"
@@ -449,7 +450,7 @@ struct dstream_reader {
 	ZSTD_DCtx *dctx;
 	unsigned char *buf; /* stored bytes of the record being read */
 	unsigned char *out; /* a compressed run's data */
-	size_t cap;
+	size_t buf_cap, out_cap; /* grown to the largest record read so far */
 	int done;
 	char err[768];
 };
@@ -517,6 +518,27 @@ static int read_header(struct dstream_reader *r)
 	return 0;
 }
 
+/* Room for @n bytes in *@p (*@cap of them now): the buffers grow to the
+ * largest record read, so that a stream of small runs needs little memory
+ * (and a reader costs no 16 MiB of buffers before its first record).
+ * Returns: 0 or -DSTREAM_E_NOMEM. */
+static int grow(unsigned char **p, size_t *cap, size_t n)
+{
+	size_t c = *cap ? *cap : 4096;
+	unsigned char *q;
+
+	if (n <= *cap)
+		return 0;
+	while (c < n)
+		c *= 2;
+	q = realloc(*p, c);
+	if (!q)
+		return -DSTREAM_E_NOMEM;
+	*p = q;
+	*cap = c;
+	return 0;
+}
+
 int dstream_reader_new(int fd, const char *name, struct dstream_reader **out)
 {
 	struct dstream_reader *r = calloc(1, sizeof(*r));
@@ -528,11 +550,7 @@ int dstream_reader_new(int fd, const char *name, struct dstream_reader **out)
 	r->fd = fd;
 	r->name = strdup(name);
 	r->st.hash = XXH3_createState();
-	r->dctx = ZSTD_createDCtx();
-	r->cap = ZSTD_compressBound(DSTREAM_RUN_MAX);
-	r->buf = malloc(r->cap);
-	r->out = malloc(DSTREAM_RUN_MAX);
-	if (!r->name || !r->st.hash || !r->dctx || !r->buf || !r->out) {
+	if (!r->name || !r->st.hash || grow(&r->buf, &r->buf_cap, 1) < 0) {
 		dstream_reader_free(r);
 		return -DSTREAM_E_NOMEM;
 	}
@@ -566,7 +584,8 @@ static int check_run_record(struct dstream_reader *r, const struct dstream_recor
 	else if (rec->flags & ~DSTREAM_RUN_ZSTD)
 		bad = 1;
 	else
-		bad |= rec->flags ? !stored || stored > r->cap : stored != rec->length;
+		bad |= rec->flags ? !stored || stored > ZSTD_COMPRESSBOUND(DSTREAM_RUN_MAX) :
+				    stored != rec->length;
 	if (bad)
 		return fail(r, DSTREAM_E_RECORD, "%srun %" PRIu64 ": flags 0x%" PRIx32 ", length %"
 			    PRIu64 ", %" PRIu64 " bytes stored: not a valid %srun (at most %u bytes)",
@@ -631,8 +650,17 @@ static int check_run(struct dstream_reader *r, struct dstream_record *rec, size_
 	const void *p = r->buf;
 
 	if (rec->flags & DSTREAM_RUN_ZSTD) {
-		size_t n = ZSTD_decompressDCtx(r->dctx, r->out, DSTREAM_RUN_MAX, r->buf, stored);
+		size_t n;
 
+		if (!r->dctx && !(r->dctx = ZSTD_createDCtx()))
+			return fail(r, DSTREAM_E_NOMEM, "out of memory");
+		if (grow(&r->out, &r->out_cap, (size_t)rec->length) < 0)
+			return fail(r, DSTREAM_E_NOMEM, "out of memory");
+		/* room for the run's length only: a frame that holds more is
+		 * of the wrong length too */
+		n = ZSTD_decompressDCtx(r->dctx, r->out, (size_t)rec->length, r->buf, stored);
+		if (ZSTD_isError(n) && ZSTD_getErrorCode(n) == ZSTD_error_dstSize_tooSmall)
+			n = (size_t)rec->length + 1;
 		if (ZSTD_isError(n) || n != rec->length)
 			return fail(r, DSTREAM_E_COMPRESSED, "run %" PRIu64 " (volume bytes %" PRIu64
 				    "..%" PRIu64 "): compressed data %s", rec->run, rec->offset,
@@ -690,8 +718,11 @@ static int body_checked(struct dstream_reader *r, struct dstream_record *rec, si
 static int take_stored(struct dstream_reader *r, const struct dstream_record *rec, size_t stored)
 {
 	size_t got;
-	int t = take(r, r->buf, stored, &got);
+	int t;
 
+	if (grow(&r->buf, &r->buf_cap, stored) < 0)
+		return fail(r, DSTREAM_E_NOMEM, "out of memory");
+	t = take(r, r->buf, stored, &got);
 	if (t == 0 || t == -DSTREAM_E_IO)
 		return t;
 	if (rec->tag == DSTREAM_TAG_RUN)

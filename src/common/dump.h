@@ -87,11 +87,6 @@ const char *dump_reader_name(const struct dump_reader *r);
 int dump_reader_run(struct dump_reader *r, const struct dump_visitor *v, void *data);
 void dump_reader_free(struct dump_reader *r);
 
-/* Parse an unsigned decimal (or 0x hex) number with no sign, blanks or
- * leading zeros.  Returns 0, -EINVAL (not a number) or -ERANGE (does not
- * fit in 64 bits). */
-int dump_parse_u64(const char *s, uint64_t *out);
-
 /* ---- Writing a dump (dump_write.c) --------------------------------------- */
 
 struct dump_writer;

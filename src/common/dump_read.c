@@ -21,42 +21,7 @@ struct dump_reader {
 	struct json_object *json; /* JSON: the parsed document */
 };
 
-/* ---- Numbers ------------------------------------------------------------ */
-
-int dump_parse_u64(const char *s, uint64_t *out)
-{
-	uint64_t v = 0;
-	unsigned int base = 10, d;
-	const char *p = s;
-
-	if (!s || !*s)
-		return -EINVAL;
-	if (*p == '-')
-		return -EINVAL;
-	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-		base = 16;
-		p += 2;
-		if (!*p)
-			return -EINVAL;
-	} else if (p[0] == '0' && p[1]) {
-		return -EINVAL; /* leading zero: octal or a typo, refuse both */
-	}
-	for (; *p; p++) {
-		if (*p >= '0' && *p <= '9')
-			d = (unsigned int)(*p - '0');
-		else if (base == 16 && *p >= 'a' && *p <= 'f')
-			d = (unsigned int)(*p - 'a' + 10);
-		else if (base == 16 && *p >= 'A' && *p <= 'F')
-			d = (unsigned int)(*p - 'A' + 10);
-		else
-			return -EINVAL;
-		if (v > (UINT64_MAX - d) / base)
-			return -ERANGE;
-		v = v * base + d;
-	}
-	*out = v;
-	return 0;
-}
+/* ---- Numbers (parse_u64: tool.c) ---------------------------------------- */
 
 static const char *number_problem(const char *s, int r)
 {
@@ -229,7 +194,7 @@ static int xml_attrs(struct xml_state *x, const char *elem, const char **atts,
 			xml_error(x, "<%s>: unknown attribute \"%s\"", elem, atts[i]);
 			return -1;
 		}
-		r = dump_parse_u64(atts[i + 1], &vals[k]);
+		r = parse_u64(atts[i + 1], &vals[k]);
 		if (r < 0) {
 			xml_error(x, "<%s>: %s=\"%s\" %s", elem, atts[i], atts[i + 1],
 				  number_problem(atts[i + 1], r));
@@ -505,7 +470,7 @@ static int json_u64(struct dump_reader *r, const char *pos, struct json_object *
 		return 0;
 	case json_type_string:
 		s = json_object_get_string(v);
-		e = dump_parse_u64(s, out);
+		e = parse_u64(s, out);
 		if (e < 0) {
 			json_error(r, pos, "\"%s\": \"%s\" %s", key, s, number_problem(s, e));
 			return -EINVAL;

@@ -159,13 +159,19 @@ static char *unwrap(const unsigned char *area, uint64_t size, uint64_t off, uint
 
 	if (off < MDA_HEADER_SIZE || off >= size)
 		return NULL;
-	t = malloc(cap + 1);
+	if (want)
+		n = want < cap ? want : cap;
+	else /* the text's length first: a copy is allocated at its size */
+		while (n < cap && area[at] != 0) {
+			n++;
+			at = at + 1 == size ? MDA_HEADER_SIZE : at + 1;
+		}
+	t = malloc(n + 1);
 	if (!t)
 		return NULL;
-	while (n < cap && (want ? n < want : area[at] != 0)) {
-		t[n++] = (char)area[at++];
-		if (at == size)
-			at = MDA_HEADER_SIZE;
+	for (uint64_t i = 0, from = off; i < n; i++) {
+		t[i] = (char)area[from];
+		from = from + 1 == size ? MDA_HEADER_SIZE : from + 1;
 	}
 	if (crc)
 		*crc = lvm_crc(t, (size_t)n);
@@ -173,7 +179,7 @@ static char *unwrap(const unsigned char *area, uint64_t size, uint64_t off, uint
 		n--;
 	t[n] = '\0';
 	*len = n;
-	return realloc(t, n + 1) ?: t; /* the area's size was reserved */
+	return t;
 }
 
 static uint64_t text_seqno(const char *t)

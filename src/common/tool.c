@@ -211,17 +211,35 @@ struct snapcow_store *store_open_or_exit(const char *path, unsigned int flags, i
 
 int parse_u64(const char *s, uint64_t *out)
 {
-	unsigned long long v;
-	char *end;
+	uint64_t v = 0;
+	unsigned int base = 10, d;
+	const char *p = s;
 
-	if (!s || !*s || *s == '-' || *s == '+')
+	if (!s || !*s)
 		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno == ERANGE)
-		return -ERANGE;
-	if (end == s || *end)
+	if (*p == '-')
 		return -EINVAL;
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		base = 16;
+		p += 2;
+		if (!*p)
+			return -EINVAL;
+	} else if (p[0] == '0' && p[1]) {
+		return -EINVAL; /* leading zero: octal or a typo, refuse both */
+	}
+	for (; *p; p++) {
+		if (*p >= '0' && *p <= '9')
+			d = (unsigned int)(*p - '0');
+		else if (base == 16 && *p >= 'a' && *p <= 'f')
+			d = (unsigned int)(*p - 'a' + 10);
+		else if (base == 16 && *p >= 'A' && *p <= 'F')
+			d = (unsigned int)(*p - 'A' + 10);
+		else
+			return -EINVAL;
+		if (v > (UINT64_MAX - d) / base)
+			return -ERANGE;
+		v = v * base + d;
+	}
 	*out = v;
 	return 0;
 }
@@ -234,7 +252,7 @@ int parse_size(const char *s, uint64_t *out)
 	char *end;
 	int shift = 0;
 
-	if (!s || !*s || *s == '-' || *s == '+')
+	if (!s || *s < '0' || *s > '9') /* strtoull takes blanks and a sign first */
 		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);
@@ -257,6 +275,21 @@ int parse_size(const char *s, uint64_t *out)
 	if (shift && v > (UINT64_MAX >> shift))
 		return -ERANGE;
 	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+int parse_range(const char *s, uint64_t *from, uint64_t *to)
+{
+	const char *dots = strstr(s, "..");
+	char a[64];
+
+	if (!dots || (size_t)(dots - s) >= sizeof(a))
+		return -EINVAL;
+	memcpy(a, s, (size_t)(dots - s));
+	a[dots - s] = 0;
+	if ((*a && parse_u64(a, from) < 0) || (dots[2] && parse_u64(dots + 2, to) < 0) ||
+	    *from > *to)
+		return -EINVAL;
 	return 0;
 }
 

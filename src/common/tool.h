@@ -106,8 +106,13 @@ struct snapcow_store *store_open_or_exit(const char *path, unsigned int flags, i
 /* Parse "4096", "64k", "1M", "2g", "1T" (binary multiples, optional "iB"
  * or "B").  Returns 0 or -EINVAL / -ERANGE. */
 int parse_size(const char *s, uint64_t *out);
-/* Parse an unsigned decimal or 0x hex number. */
+/* Parse an unsigned decimal (no leading zeros: never octal) or 0x hex
+ * number, with no sign or blanks.  Returns 0, -EINVAL (not a number) or
+ * -ERANGE (does not fit in 64 bits). */
 int parse_u64(const char *s, uint64_t *out);
+/* Parse "A..B" (either end may be left out: *@from and *@to keep the
+ * caller's defaults) with A <= B.  Returns 0 or -EINVAL. */
+int parse_range(const char *s, uint64_t *from, uint64_t *to);
 
 /* Human size, e.g. "16.0 MiB", into @buf. */
 const char *format_size(uint64_t bytes, char *buf, size_t len);

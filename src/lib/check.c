@@ -18,9 +18,15 @@
  * budget (64 MiB) or past the directory (old chunk >= 2^40), chunks go to a
  * spill list that is sorted at the end, so the check stays correct on
  * pathological tables while real ones stay small and cache friendly.
+ * A block starts at 4 KiB and doubles as higher chunks of it are touched
+ * (a small table zeroes and frees kilobytes, not 2.5 MiB, on every check);
+ * the budget counts every block touched at its full size, so which chunks
+ * spill does not depend on the order they come in.  When the origin's size
+ * is known, the directory and the last block cover only its chunks.
  */
 #define BLOCK_SHIFT 24
 #define BLOCK_BYTES ((size_t)1 << (BLOCK_SHIFT - 3))
+#define BLOCK_FIRST ((size_t)4096)
 #define DIR_ENTRIES ((uint64_t)1 << 16)
 #define BLOCK_BUDGET ((uint64_t)64 << 20)
 
@@ -31,14 +37,19 @@ struct spill {
 
 struct oldset {
 	unsigned char **dir;
-	uint64_t bytes;
+	size_t *len;            /* bytes of each block so far */
+	uint64_t ndir;          /* directory entries so far (at most DIR_ENTRIES) */
+	uint64_t origin_chunks; /* 0: unknown */
+	uint64_t bytes;         /* allocated */
+	uint64_t budget;        /* the touched blocks at their full size */
+	uint64_t moves;         /* blocks moved by growing: pointers into them are stale */
 	struct spill *spill;
 	uint64_t nspill, capspill;
 };
 
-/* A zeroed block, 2 MiB aligned and backed by a huge page where the kernel
- * allows it: scattered tables hit it at random, and one TLB entry instead
- * of 512 is most of the difference. */
+/* A zeroed full block, 2 MiB aligned and backed by a huge page where the
+ * kernel allows it: scattered tables hit it at random, and one TLB entry
+ * instead of 512 is most of the difference. */
 static unsigned char *alloc_block(void)
 {
 	void *p = NULL;
@@ -50,31 +61,93 @@ static unsigned char *alloc_block(void)
 	return p;
 }
 
-/* The bitmap byte for @chunk, allocating its block; NULL: spill it. */
+/* Block @blk's full size: BLOCK_BYTES, or what a known origin needs. */
+static size_t block_full(const struct oldset *o, uint64_t blk)
+{
+	uint64_t first = blk << BLOCK_SHIFT;
+
+	if (o->origin_chunks && o->origin_chunks - first < ((uint64_t)1 << BLOCK_SHIFT))
+		return (size_t)((o->origin_chunks - first + 7) / 8);
+	return BLOCK_BYTES;
+}
+
+/* Grow block @blk to hold byte @at (zeroed).  Returns: 0 or -ENOMEM. */
+static int block_grow(struct oldset *o, uint64_t blk, size_t at)
+{
+	size_t full = block_full(o, blk), old = o->len[blk], len = old ? old : BLOCK_FIRST;
+	unsigned char *p;
+
+	while (len <= at)
+		len *= 2;
+	len = len > full ? full : len;
+	if (len == BLOCK_BYTES) {
+		p = alloc_block();
+		if (p && old)
+			memcpy(p, o->dir[blk], old);
+		if (p)
+			free(o->dir[blk]);
+	} else {
+		p = realloc(o->dir[blk], len);
+		if (p)
+			memset(p + old, 0, len - old);
+	}
+	if (!p)
+		return -ENOMEM;
+	o->moves += old != 0;
+	o->dir[blk] = p;
+	o->len[blk] = len;
+	o->bytes += len - old;
+	return 0;
+}
+
+/* Make room in the directory for block @blk.  Returns: 0, -1 when @blk
+ * is past the directory's limit (spill), or -1 and *@err -ENOMEM. */
+static int dir_grow(struct oldset *o, uint64_t blk, int *err)
+{
+	uint64_t limit = DIR_ENTRIES, n;
+	unsigned char **d;
+	size_t *l;
+
+	if (o->origin_chunks && (o->origin_chunks - 1) >> BLOCK_SHIFT < DIR_ENTRIES)
+		limit = ((o->origin_chunks - 1) >> BLOCK_SHIFT) + 1;
+	if (blk >= limit)
+		return -1;
+	n = blk + 1 > 2 * o->ndir ? blk + 1 : 2 * o->ndir;
+	n = n > limit ? limit : n;
+	d = realloc(o->dir, n * sizeof(*d));
+	if (d)
+		o->dir = d;
+	l = d ? realloc(o->len, n * sizeof(*l)) : NULL;
+	if (!l) {
+		*err = -ENOMEM;
+		return -1;
+	}
+	o->len = l;
+	memset(d + o->ndir, 0, (n - o->ndir) * sizeof(*d));
+	memset(l + o->ndir, 0, (n - o->ndir) * sizeof(*l));
+	o->ndir = n;
+	return 0;
+}
+
+/* The bitmap byte for @chunk, allocating or growing its block; NULL: spill
+ * it.  Callers pass chunks inside a known origin only. */
 static unsigned char *oldset_byte(struct oldset *o, uint64_t chunk, int *err)
 {
 	uint64_t blk = chunk >> BLOCK_SHIFT;
+	size_t at = (size_t)((chunk & (((uint64_t)1 << BLOCK_SHIFT) - 1)) >> 3);
 
-	if (blk >= DIR_ENTRIES)
+	if (blk >= o->ndir && dir_grow(o, blk, err) < 0)
 		return NULL;
-	if (!o->dir) {
-		o->dir = calloc(DIR_ENTRIES, sizeof(*o->dir));
-		if (!o->dir) {
-			*err = -ENOMEM;
+	if (!o->len[blk]) {
+		if (o->budget + block_full(o, blk) > BLOCK_BUDGET)
 			return NULL;
-		}
+		o->budget += block_full(o, blk);
 	}
-	if (!o->dir[blk]) {
-		if (o->bytes + BLOCK_BYTES > BLOCK_BUDGET)
-			return NULL;
-		o->dir[blk] = alloc_block();
-		if (!o->dir[blk]) {
-			*err = -ENOMEM;
-			return NULL;
-		}
-		o->bytes += BLOCK_BYTES;
+	if (at >= o->len[blk] && block_grow(o, blk, at) < 0) {
+		*err = -ENOMEM;
+		return NULL;
 	}
-	return o->dir[blk] + ((chunk & (((uint64_t)1 << BLOCK_SHIFT) - 1)) >> 3);
+	return o->dir[blk] + at;
 }
 
 static int oldset_spill(struct oldset *o, uint64_t chunk, uint64_t offset)
@@ -97,10 +170,12 @@ static void oldset_free(struct oldset *o)
 {
 	uint64_t i;
 
-	if (o->dir)
-		for (i = 0; i < DIR_ENTRIES; i++)
-			free(o->dir[i]);
+	if (o->len)
+		for (i = 0; i < o->ndir; i++)
+			if (o->len[i])
+				free(o->dir[i]);
 	free(o->dir);
+	free(o->len);
 	free(o->spill);
 }
 
@@ -202,6 +277,7 @@ SNAPCOW_EXPORT int snapcow_table_check_new(struct snapcow_ctx *ctx,
 	c->next_free = 2;
 	if (opt && opt->origin_bytes)
 		c->origin_chunks = (opt->origin_bytes + g->chunk_bytes - 1) / g->chunk_bytes;
+	c->olds.origin_chunks = c->origin_chunks;
 	c->newbits = calloc(1, g->chunks / 8 + 1);
 	c->oldbyte = calloc(g->per_area, sizeof(*c->oldbyte));
 	if (!c->newbits || !c->oldbyte) {
@@ -227,6 +303,35 @@ SNAPCOW_EXPORT int snapcow_table_check_area(struct snapcow_table_check *c, uint6
 	return snapcow_table_check_part(c, area, 0, records, n);
 }
 
+/* Every record's old-chunk bitmap byte into c->oldbyte (prefetched); again
+ * when a block grew, moving the bytes found before.  Returns: 0 or -ENOMEM. */
+static int find_old_bytes(struct snapcow_table_check *c,
+			  const struct snapcow_disk_exception *rec, uint32_t n)
+{
+	uint64_t moves = c->olds.moves;
+	uint32_t i;
+	int err = 0, again;
+
+	do {
+		for (i = 0; i < n; i++) {
+			uint64_t oc = le64toh(rec[i].old_chunk);
+			unsigned char *p = NULL;
+
+			if (!c->origin_chunks || oc < c->origin_chunks) {
+				p = oldset_byte(&c->olds, oc, &err);
+				if (err)
+					return err;
+				if (p)
+					__builtin_prefetch(p, 1);
+			}
+			c->oldbyte[i] = p;
+		}
+		again = c->olds.moves != moves;
+		moves = c->olds.moves;
+	} while (again);
+	return 0;
+}
+
 /*
  * Records @first.. of an area: first find (and prefetch) every record's
  * old-chunk bitmap byte, then test and set.  The bitmaps are hit at random
@@ -247,19 +352,9 @@ int snapcow_table_check_part(struct snapcow_table_check *c, uint64_t area, uint3
 		return -EINVAL;
 	if (!c->any_area || c->last_area != area)
 		c->area_huge = 0;
-	for (i = 0; i < n; i++) {
-		uint64_t oc = le64toh(rec[i].old_chunk);
-		unsigned char *p = NULL;
-
-		if (!c->origin_chunks || oc < c->origin_chunks) {
-			p = oldset_byte(&c->olds, oc, &err);
-			if (err)
-				return err;
-			if (p)
-				__builtin_prefetch(p, 1);
-		}
-		c->oldbyte[i] = p;
-	}
+	err = find_old_bytes(c, rec, n);
+	if (err)
+		return err;
 	for (i = 0; i < n; i++) {
 		uint64_t oc = le64toh(rec[i].old_chunk);
 		uint64_t nc = le64toh(rec[i].new_chunk);
@@ -381,7 +476,7 @@ SNAPCOW_EXPORT int snapcow_table_check_finish(struct snapcow_table_check *c, int
 	out.errors = c->errors;
 	out.warnings = c->warnings;
 	out.memory_bytes = c->geo.chunks / 8 + 1 + c->olds.bytes +
-			   (c->olds.dir ? DIR_ENTRIES * sizeof(*c->olds.dir) : 0) +
+			   c->olds.ndir * (sizeof(*c->olds.dir) + sizeof(*c->olds.len)) +
 			   c->olds.capspill * sizeof(struct spill);
 	*res = out;
 	return 0;

@@ -444,6 +444,14 @@ static int add_range(struct snapcow_undo *u, const struct snapcow_undo_range *g,
 	return 0;
 }
 
+/* A buffer for pieces of at most @most bytes (PIECE at most): the loops
+ * below read min(PIECE, what is left), so a small undo file needs a small
+ * buffer, not 1 MiB on every open. */
+static unsigned char *piece_buf(uint64_t most)
+{
+	return malloc(most < PIECE ? (most ? (size_t)most : 1) : PIECE);
+}
+
 /* CRC of @len bytes of the undo file at @pos, continuing @crc. */
 static int crc_file(struct snapcow_undo *u, uint64_t pos, uint64_t len, uint32_t *crc,
 		    unsigned char *buf)
@@ -485,7 +493,7 @@ static int read_ranges(struct snapcow_undo *u, const struct undo_disk *h, uint64
 		return SNAPCOW_ERR_UNDO_FORMAT;
 	}
 	u->ranges = calloc(n ? n : 1, sizeof(*u->ranges));
-	buf = malloc(PIECE);
+	buf = piece_buf(size - pos); /* every range lies before @size */
 	if (!u->ranges || !buf) {
 		free(buf);
 		return -ENOMEM;
@@ -554,7 +562,7 @@ static int read_v1(struct snapcow_undo *u, const struct undo_disk *h, uint64_t s
 			"truncated or damaged", u->path, size, sizeof(*h) + g.length);
 		return SNAPCOW_ERR_UNDO_CHECKSUM;
 	}
-	buf = malloc(PIECE);
+	buf = piece_buf(g.length);
 	if (!buf)
 		return -ENOMEM;
 	r = crc_file(u, sizeof(*h), g.length, &crc, buf);
@@ -951,6 +959,7 @@ SNAPCOW_EXPORT int snapcow_undo_apply_dev(const struct snapcow_undo *u,
 					  const struct snapcow_identity *cur, unsigned int flags)
 {
 	unsigned char *a, *b;
+	uint64_t most = 0;
 	int r, differs = 0;
 
 	if (!u || !d || !cur)
@@ -961,8 +970,10 @@ SNAPCOW_EXPORT int snapcow_undo_apply_dev(const struct snapcow_undo *u,
 	if (cur->kind == SNAPCOW_IDENT_BLOCK && cur->size != u->id.size)
 		log_warn(u->ctx, "%s: the store is %" PRIu64 " bytes, it was %" PRIu64 " when the "
 			 "undo file was written", u->path, cur->size, u->id.size);
-	a = malloc(PIECE);
-	b = malloc(PIECE);
+	for (uint32_t i = 0; i < u->nranges; i++)
+		most = u->ranges[i].r.length > most ? u->ranges[i].r.length : most;
+	a = piece_buf(most);
+	b = piece_buf(most);
 	r = a && b ? 0 : -ENOMEM;
 	for (uint32_t i = 0; i < u->nranges && !r; i++)
 		r = compare_range(u, d, &u->ranges[i], a, b, &differs);

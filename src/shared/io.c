@@ -153,7 +153,9 @@ uint32_t crc32_update(uint32_t crc, const void *buf, size_t len)
 	return crc;
 }
 
-static uint32_t crc32c_table[256];
+/* Slicing by 8 (Intel's, as in zlib's crc32): eight bytes a step, one
+ * table each; thin metadata checks a 4 KiB block per node read. */
+static uint32_t crc32c_table[8][256];
 
 static void crc32c_init(void)
 {
@@ -162,18 +164,37 @@ static void crc32c_init(void)
 
 		for (int k = 0; k < 8; k++)
 			c = c & 1 ? (c >> 1) ^ 0x82f63b78U : c >> 1;
-		crc32c_table[i] = c;
+		crc32c_table[0][i] = c;
 	}
+	for (uint32_t i = 0; i < 256; i++)
+		for (int t = 1; t < 8; t++)
+			crc32c_table[t][i] = crc32c_table[0][crc32c_table[t - 1][i] & 0xff] ^
+					     (crc32c_table[t - 1][i] >> 8);
 }
 
+/* Not traced by the fuzzers' coverage (make fuzz): a loop with no branch
+ * worth a fuzzer's attention, run over every 4 KiB block read, was half
+ * of fuzz_thin's time in compare tracing. */
+#ifdef __clang__
+__attribute__((no_sanitize("coverage")))
+#endif
 uint32_t crc32c_raw(uint32_t crc, const void *buf, size_t len)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	const unsigned char *p = buf;
 
 	pthread_once(&once, crc32c_init);
+	for (; len >= 8; len -= 8, p += 8) {
+		uint32_t lo = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+				     (uint32_t)p[3] << 24);
+
+		crc = crc32c_table[7][lo & 0xff] ^ crc32c_table[6][(lo >> 8) & 0xff] ^
+		      crc32c_table[5][(lo >> 16) & 0xff] ^ crc32c_table[4][lo >> 24] ^
+		      crc32c_table[3][p[4]] ^ crc32c_table[2][p[5]] ^ crc32c_table[1][p[6]] ^
+		      crc32c_table[0][p[7]];
+	}
 	while (len--)
-		crc = crc32c_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+		crc = crc32c_table[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
 	return crc;
 }
 

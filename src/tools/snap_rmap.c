@@ -44,25 +44,6 @@ static void NORETURN usage(void)
 	exit(EXIT_OK);
 }
 
-static void parse_chunks(const char *s, uint64_t *from, uint64_t *to)
-{
-	const char *dots = strstr(s, "..");
-	char a[64];
-
-	if (!dots || (size_t)(dots - s) >= sizeof(a))
-		goto bad;
-	memcpy(a, s, (size_t)(dots - s));
-	a[dots - s] = 0;
-	if ((*a && parse_u64(a, from) < 0) || (dots[2] && parse_u64(dots + 2, to) < 0))
-		goto bad;
-	if (*from > *to)
-		goto bad;
-	return;
-bad:
-	warnx("invalid chunk range: '%s' (A..B, either end may be left out)", s);
-	try_help(EXIT_FAIL);
-}
-
 enum { OPT_NO_LOG_REPLAY = 0x2000 };
 
 int main(int argc, char **argv)
@@ -83,9 +64,13 @@ int main(int argc, char **argv)
 	tool_init(argv[0]);
 	fsview_init(&fv, EXIT_FAIL, EXIT_FAIL);
 	while ((c = fsview_getopt(&fv, argc, argv, "f:hV", longopts, usage)) != -1) {
-		if (c == 'c')
-			parse_chunks(optarg, &o.from, &o.to);
-		else if (c == 'u')
+		if (c == 'c') {
+			if (parse_range(optarg, &o.from, &o.to) < 0) {
+				warnx("invalid chunk range: '%s' (A..B, either end may be left out)",
+				      optarg);
+				try_help(EXIT_FAIL);
+			}
+		} else if (c == 'u')
 			o.uncommitted = 1;
 		else if (c == 't')
 			o.trust = 1;

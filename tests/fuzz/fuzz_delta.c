@@ -19,8 +19,7 @@
 #include <unistd.h>
 
 #include "delta_stream.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -29,13 +28,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct dstream_state st = { 0 }, copy = { 0 };
 	const void *run;
 	volatile unsigned char sink = 0;
-	int fd = memfd_create("fuzz", MFD_CLOEXEC), e;
+	int fd = fuzz_memfd(data, size), e;
 
 	if (fd < 0)
 		return 0;
-	if (size && write(fd, data, size) != (ssize_t)size)
-		goto out;
-	lseek(fd, 0, SEEK_SET);
 	e = dstream_reader_new(fd, "fuzz", &r);
 	while (e == 0 && (e = dstream_reader_next(r, &rec, &run)) == 0) {
 		if (rec.tag == DSTREAM_TAG_RUN)
@@ -49,8 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)dstream_reader_error(r);
 	dstream_state_free(&copy);
 	dstream_reader_free(r);
-out:
-	close(fd);
+	fuzz_memfd_close(fd);
 	return 0;
 }
 

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The main() of every fuzz target built without libFuzzer (make check):
- * feed each file named on the command line (a saved corpus) to
- * LLVMFuzzerTestOneInput(), so that the corpus replays under any compiler
- * and the sanitizers.  Included at the end of a target.
+ * LLVMFuzzerInitialize() (fuzz.h), then feed each file named on the
+ * command line (a saved corpus) to LLVMFuzzerTestOneInput(), so that the
+ * corpus replays under any compiler and the sanitizers.  Included at the
+ * end of a target.
  */
 #ifndef SNAPRESCUE_FUZZ_REPLAY_H
 #define SNAPRESCUE_FUZZ_REPLAY_H
@@ -19,6 +20,7 @@ int main(int argc, char **argv)
 {
 	int i, n = 0;
 
+	LLVMFuzzerInitialize(&argc, &argv);
 	for (i = 1; i < argc; i++) {
 		struct stat st;
 		unsigned char *p;
