@@ -5,7 +5,8 @@
 
 BIN=${BIN:?}
 TOP=${TOP:?}
-HELPERS=$TOP/${BUILD:-build}/tests/helpers
+# tests/run sets HELPERS (stubs running them under valgrind with VALGRIND=1)
+HELPERS=${HELPERS:-$TOP/${BUILD:-build}/tests/helpers}
 DATA=$TOP/tests/data
 export SNAPRESCUE_NO_PROGRESS=1
 export LC_ALL=C

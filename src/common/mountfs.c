@@ -51,6 +51,18 @@ int mount_set_add(struct mount_set *set, const char *name, struct viewset *vs,
 	return 0;
 }
 
+void mount_set_close(struct mount_set *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (set->f[i].vs) {
+			viewset_close(set->f[i].vs);
+			free(set->f[i].vs);
+		}
+	free(set->f);
+	set->f = NULL;
+	set->n = 0;
+}
+
 /* ---- Data and holes ----------------------------------------------------- */
 
 /* What byte @off of a byte source is: 1 data up to *@end, 0 a hole up to

@@ -33,6 +33,10 @@ struct mount_set {
 int mount_set_add(struct mount_set *set, const char *name, struct viewset *vs,
 		  const struct snapcow_dev *dev);
 
+/* Close every view of @set (viewset_close, then free(): the caller made
+ * each with malloc) and free the list; the byte sources belong to them. */
+void mount_set_close(struct mount_set *set);
+
 struct mount_options {
 	const char *mountpoint;
 	int foreground;

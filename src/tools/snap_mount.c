@@ -265,5 +265,9 @@ int main(int argc, char **argv)
 		return mountfs_unmount(mo.mountpoint);
 	}
 	build(&j, argc, argv, optind, argc - 1);
-	return mountfs_run(&j.set, &mo);
+	c = mountfs_run(&j.set, &mo);
+	mount_set_close(&j.set);
+	if (j.have_vols)
+		volume_set_close(&j.vols);
+	return c;
 }
